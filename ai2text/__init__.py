@@ -1,0 +1,1 @@
+"""ai2text: Vietnamese speech recognition platform."""

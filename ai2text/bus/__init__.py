@@ -1,0 +1,1 @@
+"""The durable event bus: CloudEvents through a transactional outbox to idempotent consumers."""

@@ -1,0 +1,124 @@
+"""Settings for every part of ai2text, read once at the edges from ``AI2TEXT_*`` variables.
+
+On one machine nothing needs setting: the metadata database, blobs and vectors live under
+``AI2TEXT_HOME``. In a cluster the same model reads URLs and Secrets mounted as variables.
+Construct with :func:`load_settings`; library code takes a ``Settings`` and never reads the
+environment itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ai2text.errors import ConfigError
+
+Environment = Literal["dev", "prod"]
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "ai2text"
+
+
+class SplitPolicy(BaseModel):
+    """How speakers are assigned to splits: hash(speaker_id) mod 100 against these bounds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    train_percent: int = Field(92, ge=1, le=98)
+    val_percent: int = Field(4, ge=1, le=98)
+
+    @model_validator(mode="after")
+    def _leaves_a_test_split(self) -> SplitPolicy:
+        if self.train_percent + self.val_percent >= 100:
+            raise ValueError("train_percent + val_percent must be below 100 to leave a test split")
+        return self
+
+
+class BusSettings(BaseModel):
+    """Delivery guarantees of the event bus."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    transport: Literal["postgres", "nats"] = "postgres"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "AI2TEXT"
+    max_attempts: int = Field(5, ge=1, le=100)
+    lease_seconds: float = Field(30.0, gt=0)
+    backoff_base_seconds: float = Field(1.0, gt=0)
+    backoff_max_seconds: float = Field(300.0, gt=0)
+    batch_size: int = Field(64, ge=1, le=1000)
+
+
+class S3Settings(BaseModel):
+    """An S3 or MinIO bucket for blobs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bucket: str = "ai2text"
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    prefix: str = ""
+
+
+class Settings(BaseSettings):
+    """Every setting of ai2text. Nested fields read as ``AI2TEXT_BUS__MAX_ATTEMPTS`` and the like."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AI2TEXT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    env: Environment = "dev"
+    home: Path = Field(default_factory=_default_home)
+    database_url: SecretStr | None = None
+    db_pool_min: int = Field(1, ge=0)
+    db_pool_max: int = Field(10, ge=1)
+    blob_backend: Literal["local", "s3"] = "local"
+    blob_root: Path | None = None
+    s3: S3Settings = S3Settings()
+    vector_backend: Literal["pgvector", "qdrant"] = "pgvector"
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    splits: SplitPolicy = SplitPolicy()
+    bus: BusSettings = BusSettings()
+
+    @model_validator(mode="after")
+    def _safe_outside_dev(self) -> Settings:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("db_pool_min must not exceed db_pool_max")
+        if self.env != "dev" and self.database_url is None:
+            raise ValueError(
+                "outside dev the embedded PostgreSQL is refused: set AI2TEXT_DATABASE_URL"
+            )
+        return self
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.blob_root if self.blob_root is not None else self.home / "blobs"
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def qdrant_dir(self) -> Path:
+        return self.home / "qdrant"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and overrides), turning validation errors into ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid AI2TEXT_* settings: {problems}") from exc

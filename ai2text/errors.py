@@ -1,0 +1,91 @@
+"""The one exception hierarchy of ai2text.
+
+Every error we raise on purpose derives from :class:`Ai2TextError`, so a boundary (the CLI, the HTTP
+ingress, the operator) maps them in one place:
+
+    Ai2TextError
+    ├── ConfigError            settings that contradict each other or are unsafe for the environment
+    ├── InputError             bad input from outside (a user, a file, a request): the caller's fault
+    │   └── AudioDecodeError   audio that cannot be decoded within the limits
+    ├── NotFoundError          an entity (audio, transcript, blob, model version) that does not exist
+    ├── ConflictError          a write that contradicts stored state (a speaker in two splits)
+    ├── StorageError           the database, blob store or vector store failed or is unreachable
+    │   └── MigrationError     the schema cannot be brought to the expected version
+    ├── BusError               the event bus cannot publish, claim or acknowledge
+    └── ModelLoadError         a model checkpoint that cannot be loaded safely
+
+Callers at a boundary catch ``Ai2TextError``; ``InputError``, ``NotFoundError`` and ``ConflictError``
+are the caller's fault (HTTP 4xx, CLI exit 2), the rest are ours or the environment's (exit 1).
+Each error carries a ``code`` for machine-readable responses.
+"""
+
+from __future__ import annotations
+
+
+class Ai2TextError(Exception):
+    """Base of every error ai2text raises on purpose."""
+
+    code = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(Ai2TextError):
+    """Settings are missing, contradictory or unsafe outside dev."""
+
+    code = "config"
+
+
+class InputError(Ai2TextError):
+    """Input from outside is malformed or over a limit."""
+
+    code = "invalid_input"
+
+
+class AudioDecodeError(InputError):
+    """Audio cannot be decoded within the configured limits."""
+
+    code = "audio_decode"
+
+
+class NotFoundError(Ai2TextError):
+    """The named entity does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(Ai2TextError):
+    """The write contradicts stored state."""
+
+    code = "conflict"
+
+
+class StorageError(Ai2TextError):
+    """A storage backend failed or is unreachable."""
+
+    code = "storage"
+
+
+class MigrationError(StorageError):
+    """The database schema cannot be brought to the expected version."""
+
+    code = "migration"
+
+
+class BusError(Ai2TextError):
+    """The event bus cannot publish, claim or acknowledge."""
+
+    code = "bus"
+
+
+class ModelLoadError(Ai2TextError):
+    """A model checkpoint is unsafe or cannot be loaded."""
+
+    code = "model_load"
+
+
+def is_client_error(error: Ai2TextError) -> bool:
+    """True when the error is the caller's fault (HTTP 4xx, CLI exit 2)."""
+    return isinstance(error, InputError | NotFoundError | ConflictError)

@@ -1,0 +1,1 @@
+"""Metadata (PostgreSQL), blobs and vectors."""
