@@ -1,0 +1,1 @@
+"""The ``ai2text`` command line."""
