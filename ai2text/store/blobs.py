@@ -208,30 +208,34 @@ class S3BlobStore:
                 raise StorageError(f"cannot create S3 bucket {self.bucket}: {exc}") from exc
 
     def put_bytes(self, key: str, data: bytes) -> str:
+        full = self._key(key)
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self.client.put_object(Bucket=self.bucket, Key=full, Body=data)
         except Exception as exc:
             raise self._fail("put", key, exc) from exc
         return self.uri(key)
 
     def put_file(self, key: str, path: Path) -> str:
+        full = self._key(key)
         try:
-            self.client.upload_file(str(path), self.bucket, self._key(key))
+            self.client.upload_file(str(path), self.bucket, full)
         except Exception as exc:
             raise self._fail("upload", key, exc) from exc
         return self.uri(key)
 
     def get_bytes(self, key: str) -> bytes:
+        full = self._key(key)
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            return self.client.get_object(Bucket=self.bucket, Key=full)["Body"].read()
         except Exception as exc:
             raise self._fail("get", key, exc) from exc
 
     def download(self, key: str, path: Path) -> None:
+        full = self._key(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.part")
         try:
-            self.client.download_file(self.bucket, self._key(key), str(tmp))
+            self.client.download_file(self.bucket, full, str(tmp))
             os.replace(tmp, path)
         except Exception as exc:
             raise self._fail("download", key, exc) from exc
@@ -239,8 +243,9 @@ class S3BlobStore:
             tmp.unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=full)
         except Exception as exc:
             error = self._fail("head", key, exc)
             if isinstance(error, NotFoundError):
@@ -249,8 +254,9 @@ class S3BlobStore:
         return True
 
     def delete(self, key: str) -> None:
+        full = self._key(key)
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.delete_object(Bucket=self.bucket, Key=full)
         except Exception as exc:
             raise self._fail("delete", key, exc) from exc
 
