@@ -3,7 +3,7 @@
 Producers still write to the outbox table in their transaction; :meth:`NatsTransport.pump` relays
 committed rows to the stream with ``Nats-Msg-Id`` set to the event id, so a relay that dies after
 publishing and before marking the rows is deduplicated by JetStream (and, past its window, by the
-consumers' idempotency keys). Each (consumer, event type) is a durable pull consumer with explicit
+consumers' idempotency keys). Subjects are ``<stream>.events.<type>``; each (consumer, event type) is a durable pull consumer with explicit
 acks: a killed consumer's messages come back after ``ack_wait`` (the lease), the heartbeat sends
 ``in_progress``, failures are nak'ed with backoff, and dead letters are recorded in PostgreSQL and
 terminated. nats-py is asyncio; a private event loop thread gives the rest of ai2text a sync API.
@@ -26,9 +26,13 @@ from ai2text.errors import BusError
 from ai2text.store.database import Conn, Database
 
 T = TypeVar("T")
-SUBJECT_PREFIX = "ai2text.events."
 _FETCH_WAIT_S = 0.05
 _CALL_TIMEOUT_S = 30.0
+
+
+def subject_prefix(stream: str) -> str:
+    """Subjects of a stream's events: ``ai2text.events.<type>`` for the default stream."""
+    return f"{stream.lower()}.events."
 
 
 def durable_name(consumer: str, event_type: str) -> str:
@@ -48,6 +52,7 @@ class NatsTransport:
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats-loop", daemon=True)
         self._thread.start()
         self._subs: dict[str, list[Any]] = {}
+        self._prefix = subject_prefix(settings.nats_stream)
         try:
             self._nc = self._call(
                 nats.connect(settings.nats_url, connect_timeout=5, max_reconnect_attempts=3)
@@ -70,7 +75,7 @@ class NatsTransport:
 
         config = StreamConfig(
             name=self.settings.nats_stream,
-            subjects=[SUBJECT_PREFIX + ">"],
+            subjects=[self._prefix + ">"],
             storage="file",
             duplicate_window=120.0,
         )
@@ -91,7 +96,7 @@ class NatsTransport:
 
         async def pull(event_type: str) -> Any:
             return await self._js.pull_subscribe(
-                SUBJECT_PREFIX + event_type,
+                self._prefix + event_type,
                 durable=durable_name(consumer, event_type),
                 stream=self.settings.nats_stream,
                 config=ConsumerConfig(
@@ -142,7 +147,7 @@ class NatsTransport:
         await asyncio.gather(
             *(
                 self._js.publish(
-                    SUBJECT_PREFIX + e.type,
+                    self._prefix + e.type,
                     json.dumps(e.to_json()).encode(),
                     stream=self.settings.nats_stream,
                     headers={"Nats-Msg-Id": e.id},
@@ -165,8 +170,8 @@ class NatsTransport:
                     break
                 try:
                     got.extend(await sub.fetch(limit - len(got), timeout=_FETCH_WAIT_S))
-                except NatsTimeout:
-                    continue
+                except (NatsTimeout, TimeoutError):
+                    continue  # nothing waiting on this subject; nats-py raises either kind
             return got
 
         deliveries = []

@@ -3,9 +3,9 @@
 Each batch first runs in one transaction: idempotency keys, every handler's writes and the
 acknowledgements commit together, so a process killed at any line loses and repeats nothing
 (the leases run out and the batch is redelivered; keys already committed are skipped). If a
-handler raises, that transaction rolls back and the batch is replayed one event per transaction,
-so only the failing event is retried (with backoff) or, after ``max_attempts``, dead-lettered with
-its last error.
+handler raises, that transaction rolls back, the failing event is settled as failed (retried with
+backoff or, after ``max_attempts``, dead-lettered with its last error) and the rest of the batch is
+replayed one event per transaction. Each attempt calls the handler once for the failing event.
 """
 
 from __future__ import annotations
@@ -89,8 +89,9 @@ class Worker:
         if not batch:
             return 0
         with _Heartbeat(self, batch):
-            if not self._handle_together(batch):
-                self._handle_one_by_one(batch)
+            broken = self._handle_together(batch)
+            if broken is not None:
+                self._handle_one_by_one(batch, broken)
         return len(batch)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.05) -> None:
@@ -101,27 +102,36 @@ class Worker:
             if self.run_once() == 0:
                 stop.wait(idle_wait_s)
 
-    def _handle_together(self, batch: Sequence[Delivery]) -> bool:
+    def _handle_together(self, batch: Sequence[Delivery]) -> tuple[Delivery, Exception] | None:
+        """One transaction for the batch; on a handler error, roll back and name the culprit."""
+        current: Delivery | None = None
         try:
             with self.db.connection() as conn:
                 with conn.transaction():
                     fresh = mark_processed(conn, self.consumer, batch)
-                    for delivery in batch:
-                        if delivery.event.id in fresh:
-                            self.handler(delivery.event, conn)
+                    for current in batch:
+                        if current.event.id in fresh:
+                            self.handler(current.event, conn)
+                    current = None
                     self.transport.settle(conn, self.consumer, self.owner, batch, [])
                 self.transport.after_commit(batch, [])
-        except Exception:
-            log.debug("batch of %d failed together; replaying one by one", len(batch), exc_info=True)
-            return False
+        except Exception as exc:
+            if current is None:
+                raise
+            log.debug("batch of %d rolled back at %s", len(batch), current.event.id)
+            return current, exc
         self.stats.handled += len(fresh)
         self.stats.skipped_duplicates += len(batch) - len(fresh)
-        return True
+        return None
 
-    def _handle_one_by_one(self, batch: Sequence[Delivery]) -> None:
+    def _handle_one_by_one(self, batch: Sequence[Delivery], broken: tuple[Delivery, Exception]) -> None:
+        """Replay a rolled-back batch one transaction per event; the culprit is failed as is."""
+        culprit, culprit_error = broken
         with self.db.connection() as conn:
             for delivery in batch:
                 try:
+                    if delivery is culprit:
+                        raise culprit_error
                     with conn.transaction():
                         fresh = mark_processed(conn, self.consumer, [delivery])
                         if fresh:
