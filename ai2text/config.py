@@ -67,7 +67,7 @@ class S3Settings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every setting of ai2text. Nested fields read as ``AI2TEXT_BUS__MAX_ATTEMPTS`` and the like."""
+    """Every setting of ai2text; nested fields read as ``AI2TEXT_BUS__MAX_ATTEMPTS`` and so on."""
 
     model_config = SettingsConfigDict(
         env_prefix="AI2TEXT_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -111,7 +111,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and overrides), turning validation errors into ConfigError."""
+    """Read settings from the environment and overrides; invalid ones raise ConfigError."""
     from pydantic import ValidationError
 
     try:

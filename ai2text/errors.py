@@ -5,17 +5,18 @@ ingress, the operator) maps them in one place:
 
     Ai2TextError
     ├── ConfigError            settings that contradict each other or are unsafe for the environment
-    ├── InputError             bad input from outside (a user, a file, a request): the caller's fault
+    ├── InputError             bad input from outside (a user, a file, a request)
     │   └── AudioDecodeError   audio that cannot be decoded within the limits
-    ├── NotFoundError          an entity (audio, transcript, blob, model version) that does not exist
+    ├── NotFoundError          an audio, transcript, blob or model version that does not exist
     ├── ConflictError          a write that contradicts stored state (a speaker in two splits)
     ├── StorageError           the database, blob store or vector store failed or is unreachable
     │   └── MigrationError     the schema cannot be brought to the expected version
     ├── BusError               the event bus cannot publish, claim or acknowledge
     └── ModelLoadError         a model checkpoint that cannot be loaded safely
 
-Callers at a boundary catch ``Ai2TextError``; ``InputError``, ``NotFoundError`` and ``ConflictError``
-are the caller's fault (HTTP 4xx, CLI exit 2), the rest are ours or the environment's (exit 1).
+Callers at a boundary catch ``Ai2TextError``. ``InputError``, ``NotFoundError`` and
+``ConflictError`` are the caller's fault (HTTP 4xx, CLI exit 2); the rest are ours or the
+environment's (exit 1).
 Each error carries a ``code`` for machine-readable responses.
 """
 

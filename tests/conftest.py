@@ -59,7 +59,9 @@ def db_url(pg_url: str) -> Iterator[str]:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield conninfo.make_conninfo(pg_url, dbname=name)
     with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture
@@ -78,7 +80,9 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real nats-server with JetStream on loopback."""
     binary = shutil.which("nats-server")
     if binary is None:
-        pytest.skip("nats-server is not installed (Debian package nats-server; .ci/run installs it)")
+        pytest.skip(
+            "nats-server is not installed (Debian package nats-server; .ci/run installs it)"
+        )
     port = free_port()
     store = tmp_path_factory.mktemp("nats")
     proc = subprocess.Popen(

@@ -69,7 +69,7 @@ def scratch_database(settings: Settings) -> Iterator[str]:
 
 
 def _bench_settings(url: str, bus: BusSettings) -> Settings:
-    return Settings(database_url=url, db_pool_min=1, db_pool_max=3, bus=bus)  # type: ignore[arg-type]
+    return Settings(database_url=url, db_pool_min=1, db_pool_max=3, bus=bus)
 
 
 def _ours_consumer(url: str, bus: BusSettings, ready: Any, done: MpEvent, counts: Any) -> None:
@@ -114,7 +114,9 @@ def _run(target: Any, args: tuple[Any, ...], consumers: int, produce: Any, event
     ready = ctx.Barrier(consumers + 1)
     done = ctx.Event()
     counts = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*args, ready, done, counts)) for _ in range(consumers)]
+    procs = [
+        ctx.Process(target=target, args=(*args, ready, done, counts)) for _ in range(consumers)
+    ]
     for proc in procs:
         proc.start()
     ready.wait()
@@ -144,10 +146,18 @@ def bench_bus(
             with db.connection() as conn:
                 conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, payload jsonb)")
             ours = _run(
-                _ours_consumer, (url, bus), consumers, lambda: _produce_ours(db, events, batch), events
+                _ours_consumer,
+                (url, bus),
+                consumers,
+                lambda: _produce_ours(db, events, batch),
+                events,
             )
             floor = _run(
-                _floor_consumer, (url, batch), consumers, lambda: _produce_floor(db, events, batch), events
+                _floor_consumer,
+                (url, batch),
+                consumers,
+                lambda: _produce_floor(db, events, batch),
+                events,
             )
     return BusBenchResult(consumers, events, ours, floor)
 

@@ -20,6 +20,18 @@ from ai2text.errors import InputError
 from ai2text.store.database import Conn, Database
 
 _CONSUMER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_STATS = """
+SELECT c.consumer,
+       count(*) FILTER (WHERE d.state = 'pending'),
+       count(*) FILTER (WHERE d.state = 'leased'),
+       count(*) FILTER (WHERE d.state = 'dead')
+         + (SELECT count(*) FROM bus_dead_letters l WHERE l.consumer = c.consumer),
+       (SELECT count(*) FROM bus_processed p WHERE p.consumer = c.consumer)
+FROM (SELECT DISTINCT consumer FROM bus_subscriptions) c
+LEFT JOIN bus_deliveries d ON d.consumer = c.consumer
+GROUP BY c.consumer
+ORDER BY c.consumer
+"""
 
 
 @dataclass(frozen=True)
@@ -61,15 +73,7 @@ class EventBus:
     def stats(self) -> list[ConsumerStats]:
         """Per consumer: deliveries waiting, in hand, dead, and keys handled (PostgreSQL rows)."""
         with self.db.connection() as conn:
-            rows = conn.execute(
-                "SELECT c.consumer,"
-                " (SELECT count(*) FROM bus_deliveries d WHERE d.consumer = c.consumer AND d.state = 'pending'),"
-                " (SELECT count(*) FROM bus_deliveries d WHERE d.consumer = c.consumer AND d.state = 'leased'),"
-                " (SELECT count(*) FROM bus_deliveries d WHERE d.consumer = c.consumer AND d.state = 'dead')"
-                "  + (SELECT count(*) FROM bus_dead_letters l WHERE l.consumer = c.consumer),"
-                " (SELECT count(*) FROM bus_processed p WHERE p.consumer = c.consumer)"
-                " FROM (SELECT DISTINCT consumer FROM bus_subscriptions) c ORDER BY c.consumer"
-            ).fetchall()
+            rows = conn.execute(_STATS).fetchall()
         return [ConsumerStats(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def close(self) -> None:

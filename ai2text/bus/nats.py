@@ -3,15 +3,17 @@
 Producers still write to the outbox table in their transaction; :meth:`NatsTransport.pump` relays
 committed rows to the stream with ``Nats-Msg-Id`` set to the event id, so a relay that dies after
 publishing and before marking the rows is deduplicated by JetStream (and, past its window, by the
-consumers' idempotency keys). Subjects are ``<stream>.events.<type>``; each (consumer, event type) is a durable pull consumer with explicit
-acks: a killed consumer's messages come back after ``ack_wait`` (the lease), the heartbeat sends
-``in_progress``, failures are nak'ed with backoff, and dead letters are recorded in PostgreSQL and
-terminated. nats-py is asyncio; a private event loop thread gives the rest of ai2text a sync API.
+consumers' idempotency keys). Subjects are ``<stream>.events.<type>``; each (consumer, event
+type) is a durable pull consumer with explicit acks: a killed consumer's messages come back after
+``ack_wait`` (the lease), the heartbeat sends ``in_progress``, failures are nak'ed with backoff,
+and dead letters are recorded in PostgreSQL and terminated. nats-py is asyncio; a private event
+loop thread gives the rest of ai2text a sync API.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Coroutine, Sequence
@@ -49,7 +51,9 @@ class NatsTransport:
         self.db = db
         self.settings = settings
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="nats-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="nats-loop", daemon=True
+        )
         self._thread.start()
         self._subs: dict[str, list[Any]] = {}
         self._prefix = subject_prefix(settings.nats_stream)
@@ -70,13 +74,13 @@ class NatsTransport:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(_CALL_TIMEOUT_S)
 
     async def _ensure_stream(self) -> None:
-        from nats.js.api import StreamConfig
+        from nats.js.api import StorageType, StreamConfig
         from nats.js.errors import NotFoundError
 
         config = StreamConfig(
             name=self.settings.nats_stream,
             subjects=[self._prefix + ">"],
-            storage="file",
+            storage=StorageType.FILE,
             duplicate_window=120.0,
         )
         try:
@@ -213,8 +217,13 @@ class NatsTransport:
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (consumer, event_id) DO UPDATE"
                 " SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error",
                 [
-                    (consumer, f.delivery.event.id, f.delivery.attempts, f.error,
-                     Jsonb(f.delivery.event.to_json()))
+                    (
+                        consumer,
+                        f.delivery.event.id,
+                        f.delivery.attempts,
+                        f.error,
+                        Jsonb(f.delivery.event.to_json()),
+                    )
                     for f in dead
                 ],
             )
@@ -233,10 +242,8 @@ class NatsTransport:
 
     def close(self) -> None:
         if getattr(self, "_nc", None) is not None and not self._nc.is_closed:
-            try:
+            with contextlib.suppress(Exception):  # the connection may already have failed
                 self._call(self._nc.close())
-            except Exception:  # noqa: S110 - closing a connection that already failed
-                pass
 
         async def cancel_rest() -> None:
             rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

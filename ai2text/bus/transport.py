@@ -94,7 +94,8 @@ def insert_outbox(conn: Conn, events: Sequence[CloudEvent], *, relayed: bool) ->
         " SELECT e.id, e.type, e.source, e.subject, e.time, e.ct, e.key, e.data,"
         " CASE WHEN %s THEN now() END"
         " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],"
-        " %s::text[], %s::text[], %s::jsonb[]) AS e(id, type, source, subject, time, ct, key, data)",
+        " %s::text[], %s::text[], %s::jsonb[])"
+        " AS e(id, type, source, subject, time, ct, key, data)",
         (
             relayed,
             [e.id for e in events],

@@ -51,7 +51,9 @@ class _Heartbeat:
         interval = self.worker.settings.lease_seconds / 3
         while not self.stop.wait(interval):
             try:
-                self.worker.transport.extend(self.worker.consumer, self.worker.owner, self.deliveries)
+                self.worker.transport.extend(
+                    self.worker.consumer, self.worker.owner, self.deliveries
+                )
             except Exception:
                 log.exception("heartbeat for %s failed", self.worker.consumer)
 
@@ -124,7 +126,9 @@ class Worker:
         self.stats.skipped_duplicates += len(batch) - len(fresh)
         return None
 
-    def _handle_one_by_one(self, batch: Sequence[Delivery], broken: tuple[Delivery, Exception]) -> None:
+    def _handle_one_by_one(
+        self, batch: Sequence[Delivery], broken: tuple[Delivery, Exception]
+    ) -> None:
         """Replay a rolled-back batch one transaction per event; the culprit is failed as is."""
         culprit, culprit_error = broken
         with self.db.connection() as conn:

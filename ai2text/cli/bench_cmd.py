@@ -19,7 +19,9 @@ def register(commands: Any) -> None:
     bus.add_argument(
         "--consumers", type=_positive, nargs="+", default=[1, 4], help="consumer process counts"
     )
-    bus.add_argument("--batch", type=_positive, default=200, help="events per claim and per enqueue")
+    bus.add_argument(
+        "--batch", type=_positive, default=200, help="events per claim and per enqueue"
+    )
     bus.set_defaults(run=run_bus)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 from typing import Any
@@ -22,7 +23,7 @@ def register(commands: Any) -> None:
     start = actions.add_parser(
         "start",
         help="keep the embedded PostgreSQL running in the foreground until Ctrl-C",
-        epilog="example: ai2text db start  # then psql \"$(ai2text db url)\" in another shell",
+        epilog='example: ai2text db start  # then psql "$(ai2text db url)" in another shell',
     )
     start.set_defaults(run=run_start)
 
@@ -55,9 +56,9 @@ def run_start(args: argparse.Namespace) -> int:
     with open_database(load_settings()) as db:
         with db.connection() as conn:
             version = schema_version(conn)
-        print(f"PostgreSQL ready at {db.url} (schema version {version}); Ctrl-C stops it", flush=True)
-        try:
+        print(
+            f"PostgreSQL ready at {db.url} (schema version {version}); Ctrl-C stops it", flush=True
+        )
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0

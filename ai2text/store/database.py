@@ -36,11 +36,11 @@ def start_embedded_postgres(pgdata: Path) -> str:
         import pgserver
 
         try:
-            server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         except Exception as exc:
             raise StorageError(
                 f"cannot start the embedded PostgreSQL in {pgdata}: {exc}; check that the folder "
-                "is writable and not used by another PostgreSQL version, or set AI2TEXT_DATABASE_URL"
+                "is writable and holds no other PostgreSQL version, or set AI2TEXT_DATABASE_URL"
             ) from exc
     return str(server.get_uri())
 
@@ -99,6 +99,12 @@ def database_url(settings: Settings) -> tuple[str, bool]:
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     """Connect (starting the embedded server if needed), migrate, and check the split policy."""
     url, embedded = database_url(settings)
+    try:
+        # One direct connection first: it fails fast with the server's own reason, where the
+        # pool would retry in the background until its timeout.
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
     kwargs: dict[str, Any] = {"autocommit": True}
     pool: ConnectionPool[Conn] = ConnectionPool(
         url,

@@ -49,7 +49,9 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-def apply_migrations(conn: psycopg.Connection[TupleRow], migrations: list[Migration] | None = None) -> list[int]:
+def apply_migrations(
+    conn: psycopg.Connection[TupleRow], migrations: list[Migration] | None = None
+) -> list[int]:
     """Bring the schema up to date; return the versions applied now (empty when already current)."""
     wanted = load_migrations() if migrations is None else migrations
     applied_now: list[int] = []

@@ -143,7 +143,12 @@ class PgVectorStore:
     def _upsert(self, conn: Conn, name: str, points: Sequence[VectorPoint]) -> None:
         dim = self._dim(conn, name)
         rows = [
-            (point_id(p.key), p.key, _vector_literal(_check_vector(p.vector, dim)), Jsonb(dict(p.payload)))
+            (
+                point_id(p.key),
+                p.key,
+                _vector_literal(_check_vector(p.vector, dim)),
+                Jsonb(dict(p.payload)),
+            )
             for p in points
         ]
         with conn.cursor() as cur:
@@ -193,7 +198,9 @@ class PgVectorStore:
 
     def count(self, name: str) -> int:
         with self.db.connection() as conn:
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._table(name))).fetchone()
+            row = conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(self._table(name))
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def check(self) -> str:
@@ -285,7 +292,9 @@ class QdrantVectorStore:
             return None
         return models.Filter(
             must=[
-                models.FieldCondition(key=k, match=models.MatchValue(value=v))
+                models.FieldCondition(key=k, range=models.Range(gte=v, lte=v))
+                if isinstance(v, float)
+                else models.FieldCondition(key=k, match=models.MatchValue(value=v))
                 for k, v in checked.items()
             ]
         )

@@ -8,7 +8,9 @@ from ai2text.config import SplitPolicy, load_settings
 from ai2text.errors import ConfigError
 
 
-def test_defaults_are_embedded_and_under_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_are_embedded_and_under_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AI2TEXT_HOME", str(tmp_path))
     settings = load_settings()
     assert settings.env == "dev"

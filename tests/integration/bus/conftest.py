@@ -14,7 +14,9 @@ from ai2text.store.database import Conn, Database
 EVENT = "recording.ingested"
 
 
-def bus_settings_for(transport: str, base: Settings, nats_url: str | None, **bus: object) -> Settings:
+def bus_settings_for(
+    transport: str, base: Settings, nats_url: str | None, **bus: object
+) -> Settings:
     options: dict[str, object] = {
         "transport": transport,
         "lease_seconds": 1.0,
@@ -36,7 +38,9 @@ def transport_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def bus_settings(transport_name: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+def bus_settings(
+    transport_name: str, settings: Settings, request: pytest.FixtureRequest
+) -> Settings:
     nats_url = request.getfixturevalue("nats_url") if transport_name == "nats" else None
     return bus_settings_for(transport_name, settings, nats_url)
 
@@ -71,7 +75,9 @@ def publish(bus: EventBus, db: Database, count: int, **fields: object) -> list[C
     return events
 
 
-def run_until(step: Callable[[], object], done: Callable[[], bool], timeout_s: float = 30.0) -> None:
+def run_until(
+    step: Callable[[], object], done: Callable[[], bool], timeout_s: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not done():
         if time.monotonic() > deadline:

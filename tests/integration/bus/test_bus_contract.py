@@ -16,7 +16,10 @@ def test_every_consumer_gets_every_event_once(bus: EventBus, db: Database) -> No
     seen: list[str] = []
     second = bus.worker("second", [EVENT], lambda event, conn: seen.append(event.id))
     events = publish(bus, db, 40)
-    run_until(lambda: (first.run_once(), second.run_once()), lambda: len(effects(db)) == 40 and len(seen) >= 40)
+    run_until(
+        lambda: (first.run_once(), second.run_once()),
+        lambda: len(effects(db)) == 40 and len(seen) >= 40,
+    )
     assert effects(db) == {e.id: 1 for e in events}
     assert sorted(seen) == sorted(e.id for e in events)
 

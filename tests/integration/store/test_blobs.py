@@ -84,4 +84,6 @@ def test_local_writes_leave_no_temp_files(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     for i in range(5):
         store.put_bytes("datasets/h/manifest.jsonl", str(i).encode())
-    assert sorted(p.name for p in (tmp_path / "blobs" / "datasets" / "h").iterdir()) == ["manifest.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "blobs" / "datasets" / "h").iterdir()) == [
+        "manifest.jsonl"
+    ]

@@ -64,7 +64,10 @@ def test_an_edited_applied_migration_is_refused(db_url: str) -> None:
         Migration(m.version, m.name, m.sql + "\n-- edited") if m.version == 1 else m
         for m in load_migrations()
     ]
-    with psycopg.connect(db_url, autocommit=True) as conn, pytest.raises(MigrationError, match="changed"):
+    with (
+        psycopg.connect(db_url, autocommit=True) as conn,
+        pytest.raises(MigrationError, match="changed"),
+    ):
         apply_migrations(conn, edited)
 
 

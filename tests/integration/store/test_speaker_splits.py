@@ -32,7 +32,9 @@ def test_sql_and_python_buckets_agree(db: Database) -> None:
             (speakers,),
         ).fetchall()
     policy = SplitPolicy()
-    assert [(r[1], r[2]) for r in rows] == [(speaker_bucket(s), split_for(s, policy)) for s in speakers]
+    assert [(r[1], r[2]) for r in rows] == [
+        (speaker_bucket(s), split_for(s, policy)) for s in speakers
+    ]
 
 
 def test_split_is_assigned_from_the_hash_once(db: Database) -> None:
@@ -44,7 +46,10 @@ def test_split_is_assigned_from_the_hash_once(db: Database) -> None:
         audits = conn.execute(
             "SELECT actor, action, entity_id FROM audit_log WHERE entity_type = 'audio' ORDER BY id"
         ).fetchall()
-    assert audits == [("test", "audio.create", str(first.audio_id)), ("test", "audio.create", str(second.audio_id))]
+    assert audits == [
+        ("test", "audio.create", str(first.audio_id)),
+        ("test", "audio.create", str(second.audio_id)),
+    ]
 
 
 def test_a_speaker_in_a_second_split_is_refused(db: Database) -> None:
@@ -60,22 +65,27 @@ def test_a_speaker_in_a_second_split_is_refused(db: Database) -> None:
         assert conn.execute("SELECT count(*) FROM audio").fetchone() == (1,)
 
 
+def _insert_racing(
+    url: str, speaker: str, split: str, barrier: threading.Barrier, outcomes: dict[str, str]
+) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        barrier.wait()
+        try:
+            insert_audio(conn, record(f"{speaker}-{split}", speaker, split), actor="race")
+            outcomes[split] = "ok"
+        except ConflictError:
+            outcomes[split] = "refused"
+
+
 def test_concurrent_first_recordings_in_two_splits_admit_one(db: Database) -> None:
     for round_no in range(10):
         speaker = f"race-{round_no}"
         barrier = threading.Barrier(2)
         outcomes: dict[str, str] = {}
-
-        def insert(split: str, speaker: str = speaker, barrier: threading.Barrier = barrier) -> None:
-            with psycopg.connect(db.url, autocommit=True) as conn:
-                barrier.wait()
-                try:
-                    insert_audio(conn, record(f"{speaker}-{split}", speaker, split), actor="race")
-                    outcomes[split] = "ok"
-                except ConflictError:
-                    outcomes[split] = "refused"
-
-        threads = [threading.Thread(target=insert, args=(s,)) for s in ("train", "test")]
+        threads = [
+            threading.Thread(target=_insert_racing, args=(db.url, speaker, s, barrier, outcomes))
+            for s in ("train", "test")
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -1,4 +1,4 @@
-"""The same contract for pgvector and Qdrant (qdrant-client's local mode standing in for a server)."""
+"""The same contract for pgvector and Qdrant (qdrant-client's local mode in place of a server)."""
 
 from __future__ import annotations
 
@@ -54,14 +54,18 @@ def test_filtered_top_k(store: VectorStore) -> None:
     store.upsert("segments", points())
     hits = store.search("segments", [1.0, 0.0, 0.0], limit=10, filters={"speaker": "s2"})
     assert {h.id for h in hits} == {point_id("b:0"), point_id("c:0")}
-    hits = store.search("segments", [1.0, 0.0, 0.0], limit=10, filters={"speaker": "s1", "verified": True})
+    hits = store.search(
+        "segments", [1.0, 0.0, 0.0], limit=10, filters={"speaker": "s1", "verified": True}
+    )
     assert [h.id for h in hits] == [point_id("a:0")]
 
 
 def test_update_replaces_the_point(store: VectorStore) -> None:
     store.ensure_collection("segments", 3)
     store.upsert("segments", points())
-    store.upsert("segments", [VectorPoint("c:0", [1.0, 0.0, 0.0], {"audio_id": "c", "speaker": "s9"})])
+    store.upsert(
+        "segments", [VectorPoint("c:0", [1.0, 0.0, 0.0], {"audio_id": "c", "speaker": "s9"})]
+    )
     assert store.count("segments") == 4
     (hit,) = store.search("segments", [0.0, 0.0, 1.0], limit=5, filters={"audio_id": "c"})
     assert (hit.id, hit.payload["speaker"]) == (point_id("c:0"), "s9")
@@ -96,8 +100,7 @@ def test_bad_input_is_refused(store: VectorStore) -> None:
 def test_pgvector_joins_the_callers_transaction(db: Database) -> None:
     store = PgVectorStore(db)
     store.ensure_collection("segments", 3)
-    with db.connection() as conn:
-        with pytest.raises(RuntimeError), conn.transaction():
-            store.upsert("segments", points(), conn=conn)
-            raise RuntimeError("the stage failed after indexing")
+    with db.connection() as conn, pytest.raises(RuntimeError), conn.transaction():
+        store.upsert("segments", points(), conn=conn)
+        raise RuntimeError("the stage failed after indexing")
     assert store.count("segments") == 0

@@ -17,7 +17,19 @@ def test_seed_layout() -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["", "/etc/passwd", "../x", "a/../../x", "a//b", "a/./b", "a\\b", "a b", "x/", ".hidden", "a" * 600],
+    [
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../../x",
+        "a//b",
+        "a/./b",
+        "a\\b",
+        "a b",
+        "x/",
+        ".hidden",
+        "a" * 600,
+    ],
 )
 def test_unsafe_keys_are_refused(key: str) -> None:
     with pytest.raises(InputError, match="invalid blob key"):

@@ -1,0 +1,68 @@
+"""``ai2text doctor`` on the real embedded defaults: a private PostgreSQL under AI2TEXT_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMPONENTS = {"database", "blobs", "vectors", "bus"}
+
+
+def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AI2TEXT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "ai2text.cli.main", "doctor", *args],
+        env={**clean, "AI2TEXT_HOME": str(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.integration
+def test_embedded_defaults_are_all_usable(tmp_path: Path) -> None:
+    result = doctor(tmp_path / "home", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    states = {c["name"]: c for c in report["components"]}
+    assert set(states) >= COMPONENTS
+    assert all(c["ok"] for c in report["components"]), report
+    assert "embedded" in states["database"]["detail"]
+    assert "pgvector" in states["vectors"]["detail"]
+    assert "postgres transport" in states["bus"]["detail"]
+    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+
+    text = doctor(tmp_path / "home")
+    assert text.returncode == 0
+    assert [line.split()[0] for line in text.stdout.splitlines()] == ["ok"] * len(states)
+
+
+@pytest.mark.integration
+def test_a_broken_component_fails_with_what_to_do(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the blob folder should be")
+    result = doctor(tmp_path / "home", "--json", AI2TEXT_BLOB_ROOT=str(blocked))
+    assert result.returncode == 1
+    states = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert states["database"]["ok"] is True
+    assert states["blobs"]["ok"] is False
+    assert "AI2TEXT_BLOB_ROOT" in states["blobs"]["detail"]
+
+
+@pytest.mark.integration
+def test_an_unreachable_database_fails_every_dependent(tmp_path: Path) -> None:
+    result = doctor(
+        tmp_path / "home",
+        "--json",
+        AI2TEXT_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
+    )
+    assert result.returncode == 1
+    states = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert states["database"]["ok"] is False
+    assert "AI2TEXT_DATABASE_URL" in states["database"]["detail"]
+    assert states["vectors"]["ok"] is False and states["bus"]["ok"] is False

@@ -1,0 +1,2 @@
+"""Ray Train and Ray Data entry points (train, evaluate, promote), thin over :mod:`ai2text`.
+They arrive with the Training issue."""
