@@ -6,6 +6,7 @@ rows, its audit entry and its outgoing events together.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from ai2text.store.database import Conn
 from ai2text.store.splits import Split
 
 Source = Literal["upload", "hot_folder", "s3_inbox", "synthetic", "import"]
+SOURCES: tuple[Source, ...] = ("upload", "hot_folder", "s3_inbox", "synthetic", "import")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,22 @@ class AudioRecord:
     environment: str | None = None
     blob_key: str | None = None
     reference_text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _SHA256.match(self.sha256):
+            raise InputError("sha256 must be 64 lower-case hex digits")
+        if self.source not in SOURCES:
+            raise InputError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
+        if not self.duration_s >= 0:
+            raise InputError(
+                f"duration must be a non-negative number of seconds: {self.duration_s}"
+            )
+        if self.sample_rate <= 0:
+            raise InputError(f"sample rate must be positive: {self.sample_rate}")
+        if self.speaker_id is not None and not 1 <= len(self.speaker_id) <= 200:
+            raise InputError("speaker id must be 1 to 200 characters")
+        if self.split is not None and self.speaker_id is None:
+            raise InputError("a recording without a speaker cannot name a split")
 
 
 @dataclass(frozen=True)
