@@ -22,7 +22,14 @@ from typing import Any, TypeVar
 from psycopg.types.json import Jsonb
 
 from ai2text.bus.events import CloudEvent
-from ai2text.bus.transport import Delivery, Failure, insert_outbox
+from ai2text.bus.transport import (
+    EVENT_COLUMNS,
+    Delivery,
+    Failure,
+    event_from_row,
+    insert_outbox,
+    record_subscription,
+)
 from ai2text.config import BusSettings
 from ai2text.errors import BusError
 from ai2text.store.database import Conn, Database
@@ -91,12 +98,7 @@ class NatsTransport:
     def subscribe(self, conn: Conn, consumer: str, types: Sequence[str]) -> None:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        with conn.transaction():
-            conn.cursor().executemany(
-                "INSERT INTO bus_subscriptions (consumer, event_type) VALUES (%s, %s)"
-                " ON CONFLICT DO NOTHING",
-                [(consumer, t) for t in types],
-            )
+        record_subscription(conn, consumer, types)
 
         async def pull(event_type: str) -> Any:
             return await self._js.pull_subscribe(
@@ -120,26 +122,14 @@ class NatsTransport:
     def pump(self, conn: Conn, limit: int = 500) -> int:
         with conn.transaction():
             rows = conn.execute(
-                "SELECT id, type, source, subject, time, datacontenttype, idempotency_key, data"
+                f"SELECT {EVENT_COLUMNS}"
                 " FROM bus_events WHERE relayed_at IS NULL ORDER BY created_at LIMIT %s"
                 " FOR UPDATE SKIP LOCKED",
                 (limit,),
             ).fetchall()
             if not rows:
                 return 0
-            events = [
-                CloudEvent(
-                    id=str(r[0]),
-                    type=r[1],
-                    source=r[2],
-                    subject=r[3],
-                    time=r[4],
-                    datacontenttype=r[5],
-                    idempotencykey=r[6],
-                    data=r[7],
-                )
-                for r in rows
-            ]
+            events = [event_from_row(r) for r in rows]
             self._call(self._publish_all(events))
             conn.execute(
                 "UPDATE bus_events SET relayed_at = now() WHERE id = ANY(%s::uuid[])",

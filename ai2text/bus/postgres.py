@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from ai2text.bus.events import CloudEvent
-from ai2text.bus.transport import Delivery, Failure, insert_outbox
+from ai2text.bus.transport import (
+    EVENT_COLUMNS,
+    Delivery,
+    Failure,
+    event_from_row,
+    insert_outbox,
+    record_subscription,
+)
 from ai2text.config import BusSettings
 from ai2text.store.database import Conn, Database
 
@@ -32,9 +39,8 @@ SET state = 'leased', lease_owner = %(owner)s, attempts = d.attempts + 1,
     available_at = now() + %(lease)s
 FROM picked, bus_events e
 WHERE d.consumer = %(consumer)s AND d.event_id = picked.event_id AND e.id = d.event_id
-RETURNING d.attempts, e.id, e.type, e.source, e.subject, e.time, e.datacontenttype,
-          e.idempotency_key, e.data
-"""
+RETURNING d.attempts, {columns}
+""".format(columns=", ".join(f"e.{c}" for c in EVENT_COLUMNS.split(", ")))
 
 # A leased delivery whose lease ran out on its final attempt: its consumer died handling it.
 _BURY_LOST = """
@@ -55,12 +61,7 @@ class PostgresTransport:
         self.lease = timedelta(seconds=settings.lease_seconds)
 
     def subscribe(self, conn: Conn, consumer: str, types: Sequence[str]) -> None:
-        with conn.transaction():
-            conn.cursor().executemany(
-                "INSERT INTO bus_subscriptions (consumer, event_type) VALUES (%s, %s)"
-                " ON CONFLICT DO NOTHING",
-                [(consumer, t) for t in types],
-            )
+        record_subscription(conn, consumer, types)
 
     def publish(self, conn: Conn, events: Sequence[CloudEvent]) -> None:
         if not events:
@@ -84,22 +85,7 @@ class PostgresTransport:
         with self.db.connection() as conn, conn.transaction():
             conn.execute(_BURY_LOST, params)
             rows = conn.execute(_CLAIM, params).fetchall()
-        return [
-            Delivery(
-                CloudEvent(
-                    id=str(r[1]),
-                    type=r[2],
-                    source=r[3],
-                    subject=r[4],
-                    time=r[5],
-                    datacontenttype=r[6],
-                    idempotencykey=r[7],
-                    data=r[8],
-                ),
-                attempts=r[0],
-            )
-            for r in rows
-        ]
+        return [Delivery(event_from_row(r[1:]), attempts=r[0]) for r in rows]
 
     def extend(self, consumer: str, owner: str, deliveries: Sequence[Delivery]) -> None:
         if not deliveries:

@@ -77,6 +77,34 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+EVENT_COLUMNS = "id, type, source, subject, time, datacontenttype, idempotency_key, data"
+"""The ``bus_events`` columns :func:`event_from_row` reads, in its order."""
+
+
+def event_from_row(row: Sequence[Any]) -> CloudEvent:
+    """A CloudEvent from ``bus_events`` columns selected as :data:`EVENT_COLUMNS`."""
+    return CloudEvent(
+        id=str(row[0]),
+        type=row[1],
+        source=row[2],
+        subject=row[3],
+        time=row[4],
+        datacontenttype=row[5],
+        idempotencykey=row[6],
+        data=row[7],
+    )
+
+
+def record_subscription(conn: Conn, consumer: str, types: Sequence[str]) -> None:
+    """Remember a consumer's event types (PostgreSQL fans out by them; stats list them)."""
+    with conn.transaction():
+        conn.cursor().executemany(
+            "INSERT INTO bus_subscriptions (consumer, event_type) VALUES (%s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(consumer, t) for t in types],
+        )
+
+
 def backoff_seconds(settings: BusSettings, attempts: int) -> float:
     """Exponential backoff after the ``attempts``-th failure, capped."""
     return float(
