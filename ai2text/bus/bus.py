@@ -67,8 +67,7 @@ class EventBus:
 
     def pump(self) -> int:
         """Move committed outbox rows to the transport (a no-op for PostgreSQL)."""
-        with self.db.connection() as conn:
-            return self.transport.pump(conn)
+        return self.transport.pump()
 
     def stats(self) -> list[ConsumerStats]:
         """Per consumer: deliveries waiting, in hand, dead, and keys handled (PostgreSQL rows)."""

@@ -119,8 +119,8 @@ class NatsTransport:
     def publish(self, conn: Conn, events: Sequence[CloudEvent]) -> None:
         insert_outbox(conn, events, relayed=False)
 
-    def pump(self, conn: Conn, limit: int = 500) -> int:
-        with conn.transaction():
+    def pump(self, limit: int = 500) -> int:
+        with self.db.connection() as conn, conn.transaction():
             rows = conn.execute(
                 f"SELECT {EVENT_COLUMNS}"
                 " FROM bus_events WHERE relayed_at IS NULL ORDER BY created_at LIMIT %s"

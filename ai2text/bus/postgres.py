@@ -132,7 +132,7 @@ class PostgresTransport:
     def after_commit(self, done: Sequence[Delivery], failed: Sequence[Failure]) -> None:
         """Nothing to do: the outcome committed with the handler's transaction."""
 
-    def pump(self, conn: Conn) -> int:
+    def pump(self) -> int:
         """Nothing to move: publishing already queued the deliveries."""
         return 0
 

@@ -70,7 +70,7 @@ class Transport(Protocol):
         """Tell the transport after the handler's transaction committed."""
         ...
 
-    def pump(self, conn: Conn) -> int:
+    def pump(self) -> int:
         """Move committed outbox rows to the transport; return how many moved."""
         ...
 

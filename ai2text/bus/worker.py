@@ -99,8 +99,7 @@ class Worker:
     def run(self, stop: threading.Event, idle_wait_s: float = 0.05) -> None:
         """Handle batches until ``stop`` is set, waiting briefly whenever the queue is empty."""
         while not stop.is_set():
-            with self.db.connection() as conn:
-                self.transport.pump(conn)
+            self.transport.pump()
             if self.run_once() == 0:
                 stop.wait(idle_wait_s)
 

@@ -36,6 +36,13 @@ def validate_key(key: str) -> str:
     return key
 
 
+def validate_prefix(prefix: str) -> str:
+    """A listing prefix: empty, or a key (or the start of one) with an optional trailing slash."""
+    if prefix:
+        validate_key(prefix.removesuffix("/"))
+    return prefix
+
+
 def audio_raw_key(audio_id: uuid.UUID | str) -> str:
     return f"audio/raw/{audio_id}.wav"
 
@@ -144,9 +151,13 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        # walk only the deepest folder the prefix names, not the whole store
+        folder = self.root.joinpath(*validate_prefix(prefix).split("/")[:-1])
+        if not folder.is_dir():
+            return
         keys = (
             p.relative_to(self.root).as_posix()
-            for p in self.root.rglob("*")
+            for p in folder.rglob("*")
             if p.is_file() and not p.name.startswith(".tmp-")
         )
         yield from sorted(k for k in keys if k.startswith(prefix))
@@ -262,8 +273,9 @@ class S3BlobStore:
 
     def list(self, prefix: str = "") -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
+        full = self.prefix + validate_prefix(prefix)
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 for item in page.get("Contents", []):
                     yield item["Key"][len(self.prefix) :]
         except Exception as exc:

@@ -75,6 +75,12 @@ def test_unsafe_keys_never_touch_storage(store: BlobStore) -> None:
     assert list(store.list()) == []
 
 
+@pytest.mark.parametrize("prefix", ["../", "../../etc/", "a/../../", "/etc/"])
+def test_listing_cannot_leave_the_store(store: BlobStore, prefix: str) -> None:
+    with pytest.raises(InputError):
+        list(store.list(prefix))
+
+
 def test_health_check_leaves_nothing(store: BlobStore) -> None:
     assert "ok" in store.check()
     assert list(store.list()) == []
