@@ -53,6 +53,17 @@ class BusSettings(BaseModel):
     batch_size: int = Field(64, ge=1, le=1000)
 
 
+class AudioSettings(BaseModel):
+    """Limits on audio taken from outside, enforced before and while decoding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_input_bytes: int = Field(200 * 1024 * 1024, ge=1024)
+    max_duration_s: float = Field(3 * 3600.0, gt=0)
+    decode_timeout_s: float = Field(600.0, gt=0)
+    ffmpeg_path: Path | None = None
+
+
 class S3Settings(BaseModel):
     """An S3 or MinIO bucket for blobs."""
 
@@ -86,6 +97,7 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     splits: SplitPolicy = SplitPolicy()
     bus: BusSettings = BusSettings()
+    audio: AudioSettings = AudioSettings()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:

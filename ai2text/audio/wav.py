@@ -1,0 +1,37 @@
+"""16-bit PCM WAV files: the one on-disk form of normalized audio (16 kHz mono)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ai2text.errors import AudioDecodeError
+
+
+def write_wav(path: Path, samples: npt.NDArray[np.floating], sample_rate: int) -> None:
+    """Write float samples in [-1, 1] as 16-bit mono PCM (clipping anything outside)."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    with wave.open(str(tmp), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(pcm.tobytes())
+    tmp.replace(path)
+
+
+def read_wav(path: Path) -> tuple[npt.NDArray[np.float32], int]:
+    """Read a 16-bit mono PCM WAV written by :func:`write_wav` (other audio: use the transcoder)."""
+    try:
+        with wave.open(str(path), "rb") as handle:
+            if handle.getsampwidth() != 2 or handle.getnchannels() != 1:
+                raise AudioDecodeError(f"{path.name} is not 16-bit mono PCM")
+            frames = handle.readframes(handle.getnframes())
+            rate = handle.getframerate()
+    except (wave.Error, EOFError) as exc:
+        raise AudioDecodeError(f"{path.name} is not a readable WAV file: {exc}") from exc
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
