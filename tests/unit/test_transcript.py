@@ -12,7 +12,7 @@ from ai2text.text.transcript import normalize_transcript
     [
         ("Xin chào, Việt Nam!", "xin chào việt nam"),
         ("  Hôm   nay\ttrời đẹp quá...  ", "hôm nay trời đẹp quá"),
-        ("Anh ấy nói: “Được rồi” – rồi đi.", "anh ấy nói được rồi rồi đi"),
+        ("Anh ấy nói: “Được rồi” \u2013 rồi đi.", "anh ấy nói được rồi rồi đi"),
         ("Quốc lộ 1A", "quốc lộ 1a"),
         ("Đà Nẵng", "đà nẵng"),
     ],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import pytest
@@ -29,7 +30,7 @@ def test_short_audio_is_one_window() -> None:
 def test_windows_cover_everything_and_ownership_tiles_time() -> None:
     windows = plan_windows(100 * RATE, RATE, window_s=30, overlap_s=4)
     assert windows[0].start == 0 and windows[-1].end == 100 * RATE
-    for left, right in zip(windows, windows[1:], strict=False):
+    for left, right in itertools.pairwise(windows):
         assert right.start < left.end  # they overlap
         assert left.own_to_s == right.own_from_s  # owned spans touch, no gap, no overlap
         assert right.start / RATE <= right.own_from_s <= left.end / RATE
