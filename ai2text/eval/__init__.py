@@ -1,0 +1,1 @@
+"""Evaluation: WER, CER, and Vietnamese tone and diacritic error rates."""
