@@ -124,7 +124,7 @@ class SyllableLM:
         return value
 
     def logprob(self, history: Sequence[str], word: str) -> float:
-        """Natural log P(word | the last order-1 syllables of history); history may start with <s>."""
+        """Natural log P(word | the last order-1 syllables of history, which may start with <s>)."""
         word = word if word in self._vocabulary or word == EOS else UNK
         context = [BOS] * (self.order - 1) + [w if w in self._vocabulary else UNK for w in history]
         return math.log(self._prob((*context[len(context) - self.order + 1 :], word)))
