@@ -107,29 +107,21 @@ def beam_search_tokens(
         top = float(frame.max())
         candidates = np.nonzero(frame >= top - options.token_prune)[0].tolist()
         following: dict[tuple[int, ...], list[float]] = {}
-
-        def slot(prefix: tuple[int, ...]) -> list[float]:
-            entry = following.get(prefix)
-            if entry is None:
-                entry = [NEG_INF, NEG_INF]
-                following[prefix] = entry
-            return entry
-
         for prefix, (p_blank, p_token) in beams.items():
             total = _logaddexp(p_blank, p_token)
             last = prefix[-1] if prefix else None
             for token in candidates:
                 p = float(frame[token])
                 if token == blank:
-                    entry = slot(prefix)
+                    entry = following.setdefault(prefix, [NEG_INF, NEG_INF])
                     entry[0] = _logaddexp(entry[0], total + p)
                 elif token == last:
-                    extended = slot((*prefix, token))
+                    extended = following.setdefault((*prefix, token), [NEG_INF, NEG_INF])
                     extended[1] = _logaddexp(extended[1], p_blank + p)
-                    same = slot(prefix)
+                    same = following.setdefault(prefix, [NEG_INF, NEG_INF])
                     same[1] = _logaddexp(same[1], p_token + p)
                 else:
-                    extended = slot((*prefix, token))
+                    extended = following.setdefault((*prefix, token), [NEG_INF, NEG_INF])
                     extended[1] = _logaddexp(extended[1], total + p)
         ranked = sorted(
             following.items(),

@@ -63,7 +63,7 @@ def out_of_vocabulary(text: str, vocabulary: Vocabulary) -> set[str]:
 
 
 def train_bpe(sentences: Iterable[str], out_dir: Path, vocab_size: int = 512) -> Path:
-    """Train a SentencePiece BPE model on normalized sentences; return ``out_dir/tokenizer.model``."""
+    """Train SentencePiece BPE on normalized sentences; return ``out_dir/tokenizer.model``."""
     import sentencepiece as spm
 
     from ai2text.text.transcript import normalize_transcript
