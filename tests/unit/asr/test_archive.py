@@ -65,5 +65,5 @@ def test_unsafe_members_refuse_the_whole_archive(
 
 def test_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "x.nemo").write_bytes(b"PK\x03\x04 a zip, not a tar")
-    with pytest.raises(ModelLoadError, match="not a .nemo"):
+    with pytest.raises(ModelLoadError, match=r"not a \.nemo"):
         inspect_archive(tmp_path / "x.nemo")
