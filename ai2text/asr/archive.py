@@ -48,7 +48,14 @@ def inspect_archive(path: Path) -> ArchiveListing:
         for member in members:
             name = member.name
             pure = PurePosixPath(name)
-            if name.startswith(("/", "\\")) or pure.is_absolute() or ":" in pure.parts[0]:
+            if not pure.parts and member.isdir():
+                continue  # the archive's own root, "." (NeMo writes one)
+            if (
+                not pure.parts
+                or name.startswith(("/", "\\"))
+                or pure.is_absolute()
+                or ":" in pure.parts[0]
+            ):
                 raise ModelLoadError(f"{path.name} holds an absolute path ({name}); refused")
             if ".." in pure.parts or "\\" in name:
                 raise ModelLoadError(

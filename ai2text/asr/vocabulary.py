@@ -89,4 +89,18 @@ def train_bpe(sentences: Iterable[str], out_dir: Path, vocab_size: int = 512) ->
         minloglevel=2,
     )
     text_file.unlink()
+    _write_nemo_vocab(out_dir)
     return out_dir / "tokenizer.model"
+
+
+def _write_nemo_vocab(out_dir: Path) -> None:
+    """NeMo's SentencePiece tokenizer also reads ``vocab.txt``: word-start pieces without their
+    marker, the others prefixed with ``##`` (as NeMo's own ``create_spt_model`` writes it)."""
+    tokens = []
+    for line in (out_dir / "tokenizer.vocab").read_text(encoding="utf-8").splitlines():
+        piece = line.split("\t")[0]
+        if piece in {"<unk>", "<s>", "</s>", "<pad>"}:
+            continue
+        token = piece[1:] if piece.startswith(WORD_PIECE_START) else f"##{piece}"
+        tokens.append(token or piece[0])
+    (out_dir / "vocab.txt").write_text("".join(f"{t}\n" for t in tokens), encoding="utf-8")
