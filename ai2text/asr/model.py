@@ -79,7 +79,7 @@ def _wrap(module: Any, kind: ModelKind) -> AsrModel:
 def build_model(
     preset_name: str, bpe_text: list[str] | None = None, work_dir: Path | None = None
 ) -> AsrModel:
-    """A freshly initialised model of a preset (BPE presets train their tokenizer on ``bpe_text``)."""
+    """A freshly initialised model of a preset; BPE presets train a tokenizer on ``bpe_text``."""
     from omegaconf import OmegaConf
 
     from ai2text.asr.nemo_runtime import import_nemo_asr
@@ -108,7 +108,8 @@ def load_model(path: Path) -> AsrModel:
         raise ModelLoadError(f"no model file at {path}")
     if os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "").lower() in {"1", "true", "yes"}:
         raise ModelLoadError(
-            "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is set, which would let a checkpoint run code; unset it"
+            "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is set, which would let a checkpoint run code; "
+            "unset it"
         )
     with tempfile.TemporaryDirectory(prefix="ai2text-model-") as folder:
         listing = extract_archive(path, Path(folder))
@@ -116,7 +117,8 @@ def load_model(path: Path) -> AsrModel:
         weights = [n for n in listing.names if n.rsplit("/", 1)[-1] == "model_weights.ckpt"]
         if len(configs) != 1 or len(weights) != 1:
             raise ModelLoadError(
-                f"{path.name} is not a NeMo model: it needs one model_config.yaml and one model_weights.ckpt"
+                f"{path.name} is not a NeMo model: it needs one model_config.yaml and one "
+                "model_weights.ckpt"
             )
         try:
             config = yaml.safe_load((Path(folder) / configs[0]).read_text(encoding="utf-8"))

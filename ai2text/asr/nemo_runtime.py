@@ -23,4 +23,5 @@ def import_nemo_asr() -> ModuleType:
     from nemo.utils import logging as nemo_logging
 
     nemo_logging.setLevel(logging.ERROR)
-    return nemo_asr
+    module: ModuleType = nemo_asr
+    return module
