@@ -34,7 +34,7 @@ Audio = npt.NDArray[np.float32]
 @dataclass(frozen=True)
 class DecodingOptions:
     method: Literal["greedy", "beam"] = "greedy"
-    beam: BeamOptions = BeamOptions()
+    beam: BeamOptions = field(default_factory=BeamOptions)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _shift(word: Word, seconds: float) -> Word:
 def segments_of(
     words: Sequence[Word], max_gap_s: float = 0.8, max_len_s: float = 15.0
 ) -> list[Segment]:
-    """Words grouped at pauses longer than ``max_gap_s`` or when a segment would pass ``max_len_s``."""
+    """Words grouped at pauses over ``max_gap_s``, or before a segment would pass ``max_len_s``."""
     groups: list[list[Word]] = []
     for word in words:
         if (

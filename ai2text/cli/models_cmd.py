@@ -1,0 +1,82 @@
+"""``ai2text models``: the model registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("models", help="model registry: list, show, import, promote")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every version, newest first").set_defaults(run=run_list)
+    show = actions.add_parser("show", help="one version as JSON")
+    show.add_argument("version")
+    show.set_defaults(run=run_show)
+    imported = actions.add_parser(
+        "import",
+        help="check a .nemo loads, store it and register a candidate version",
+        epilog="example: ai2text models import ./fastconformer.nemo --version vi-fc-1",
+    )
+    imported.add_argument("path", type=Path)
+    imported.add_argument("--version", help="default: PRESET-SHA256[:12]")
+    imported.set_defaults(run=run_import)
+    promote = actions.add_parser(
+        "promote",
+        help="make a version production (the default for transcribe, eval and serving)",
+        epilog="example: ai2text models promote tiny-3f2a9c1d0b7e --reason 'beats v3 on test'",
+    )
+    promote.add_argument("version")
+    promote.add_argument("--reason", default="promoted by hand")
+    promote.set_defaults(run=run_promote)
+
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER', 'unknown')}"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ai2text.cli.context import open_platform
+
+    with open_platform() as platform:
+        for entry in platform.registry.list():
+            print(json.dumps(entry.to_json(), ensure_ascii=False))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from ai2text.cli.context import open_platform
+
+    with open_platform() as platform:
+        print(
+            json.dumps(platform.registry.get(args.version).to_json(), ensure_ascii=False, indent=2)
+        )
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ai2text.cli.context import open_platform
+
+    with open_platform() as platform:
+        entry = platform.registry.register(args.path, actor=_actor(), version=args.version)
+        print(json.dumps(entry.to_json(), ensure_ascii=False))
+    return 0
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    from ai2text.bus.bus import open_bus
+    from ai2text.cli.context import open_platform
+
+    with open_platform() as platform:
+        bus = open_bus(platform.settings, platform.db)
+        try:
+            entry = platform.registry.promote(
+                args.version, actor=_actor(), reason=args.reason, bus=bus
+            )
+        finally:
+            bus.close()
+        print(json.dumps(entry.to_json(), ensure_ascii=False))
+    return 0

@@ -1,0 +1,1 @@
+"""Model versions: files in blobs, rows in the metadata database, one production version."""
