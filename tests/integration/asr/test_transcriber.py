@@ -13,8 +13,8 @@ from ai2text.asr.ctc import BeamOptions
 from ai2text.asr.model import AsrModel, load_model
 from ai2text.asr.transcriber import BatchingOptions, DecodingOptions, Transcriber
 from ai2text.audio.chunking import plan_windows
-from ai2text.eval.metrics import score_corpus, score_utterance
 from ai2text.errors import InputError
+from ai2text.eval.metrics import score_corpus, score_utterance
 from ai2text.text.syllable_lm import SyllableLM
 from tests.integration.asr.conftest import SENTENCES, TrainedModel
 
