@@ -6,13 +6,13 @@ ingress, the operator) maps them in one place:
     Ai2TextError
     ├── ConfigError            settings that contradict each other or are unsafe for the environment
     ├── InputError             bad input from outside (a user, a file, a request)
-    │   └── AudioDecodeError   audio that cannot be decoded within the limits
+    │   ├── AudioDecodeError   audio that cannot be decoded within the limits
+    │   └── ModelLoadError     a model checkpoint that cannot be loaded safely
     ├── NotFoundError          an audio, transcript, blob or model version that does not exist
     ├── ConflictError          a write that contradicts stored state (a speaker in two splits)
     ├── StorageError           the database, blob store or vector store failed or is unreachable
     │   └── MigrationError     the schema cannot be brought to the expected version
-    ├── BusError               the event bus cannot publish, claim or acknowledge
-    └── ModelLoadError         a model checkpoint that cannot be loaded safely
+    └── BusError               the event bus cannot publish, claim or acknowledge
 
 Callers at a boundary catch ``Ai2TextError``. ``InputError``, ``NotFoundError`` and
 ``ConflictError`` are the caller's fault (HTTP 4xx, CLI exit 2); the rest are ours or the
@@ -81,7 +81,7 @@ class BusError(Ai2TextError):
     code = "bus"
 
 
-class ModelLoadError(Ai2TextError):
+class ModelLoadError(InputError):
     """A model checkpoint is unsafe or cannot be loaded."""
 
     code = "model_load"

@@ -1,0 +1,135 @@
+"""The registry and the ASR commands end to end: import, promote, transcribe, eval, refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from ai2text.asr.model import load_model
+from ai2text.bus.bus import open_bus
+from ai2text.config import Settings
+from ai2text.errors import ConflictError, ModelLoadError, NotFoundError
+from ai2text.registry.registry import ModelRegistry
+from ai2text.store.blobs import LocalBlobStore
+from ai2text.store.database import Database
+from tests.integration.asr.conftest import TrainedModel
+
+
+@pytest.fixture
+def registry(db: Database, settings: Settings) -> ModelRegistry:
+    return ModelRegistry(db, LocalBlobStore(settings.blob_dir), settings.home / "models")
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI2TEXT_")}
+    env.update(
+        AI2TEXT_HOME=str(settings.home),
+        AI2TEXT_DATABASE_URL=settings.database_url.get_secret_value(),  # type: ignore[union-attr]
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "ai2text.cli.main", *args],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_import_promote_and_transcribe(
+    registry: ModelRegistry, db: Database, settings: Settings, trained_tiny: TrainedModel
+) -> None:
+    with pytest.raises(NotFoundError, match="no production model"):
+        registry.resolve(None)
+    entry = registry.register(trained_tiny.path, actor="test", metrics={"cer": 0.0})
+    assert entry.status == "candidate" and entry.preset == "tiny" and entry.vocabulary == "char"
+    assert registry.register(trained_tiny.path, actor="test") == entry  # idempotent
+    bus = open_bus(settings, db)
+    bus.subscribe("watcher", ["model.promoted"])
+    promoted = registry.promote(entry.version, actor="test", reason="first model", bus=bus)
+    assert promoted.status == "production" and promoted.promoted_at is not None
+    path, version = registry.resolve(None)
+    assert version == entry.version and load_model(path).preset == "tiny"
+    with db.connection() as conn:
+        events = conn.execute("SELECT type, subject FROM bus_events").fetchall()
+        audit = conn.execute("SELECT action FROM audit_log ORDER BY id").fetchall()
+    assert events == [("model.promoted", entry.version)]
+    assert [a[0] for a in audit] == ["model.register", "model.promote"]
+
+    result = run_cli(
+        settings, "transcribe", *(str(r["audio_filepath"]) for r in trained_tiny.rows[:2])
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [
+        set(line) >= {"audio", "text", "words", "segments", "model_version"} for line in lines
+    ] == [True, True]
+    assert lines[0]["model_version"] == entry.version
+    assert lines[0]["text"] == trained_tiny.rows[0]["text"]
+    assert set(lines[0]["words"][0]) == {"word", "start", "end", "confidence"}
+
+    evaluated = run_cli(settings, "eval", "--manifest", str(trained_tiny.manifest))
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["utterances"] == len(trained_tiny.rows)
+    assert report["cer"] < 0.1 and report["wer"] < 0.3
+    assert {"tone_error_rate", "diacritic_error_rate"} <= set(report)
+
+
+def test_a_second_promotion_retires_the_first(
+    registry: ModelRegistry, trained_tiny: TrainedModel, tmp_path: Path
+) -> None:
+    first = registry.register(trained_tiny.path, actor="test", version="v1")
+    other = tmp_path / "other.nemo"
+    load_model(trained_tiny.path).save(other)  # the same weights in a new archive: other bytes
+    with pytest.raises(ConflictError, match="different file"):
+        registry.register(other, actor="test", version="v1")
+    second = registry.register(other, actor="test", version="v2", parent_version="v1")
+    registry.promote("v1", actor="test", reason="r")
+    registry.promote("v2", actor="test", reason="r")
+    statuses = {e.version: e.status for e in registry.list()}
+    assert statuses == {"v1": "retired", "v2": "production"}
+    assert second.parent_version == first.version
+    with pytest.raises(NotFoundError):
+        registry.promote("v9", actor="test", reason="r")
+
+
+def evil_nemo(path: Path, member: str) -> Path:
+    with tarfile.open(path, "w") as archive:
+        for name, data in (("model_config.yaml", b"target: x\n"), (member, b"owned")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_crafted_archive_is_refused_before_extraction(tmp_path: Path) -> None:
+    outside = tmp_path / "escaped.txt"
+    path = evil_nemo(tmp_path / "evil.nemo", "../escaped.txt")
+    with pytest.raises(ModelLoadError, match="leaving the archive"):
+        load_model(path)
+    assert not outside.exists()
+
+
+def test_not_a_nemo_asr_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.nemo"
+    with tarfile.open(path, "w") as archive:
+        for name, data in (
+            ("model_config.yaml", b"target: nemo.collections.nlp.models.Something\n"),
+            ("model_weights.ckpt", b"x"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(ModelLoadError, match="supported: NeMo ASR"):
+        load_model(path)
+
+
+def test_cli_errors(settings: Settings, db: Database, tmp_path: Path) -> None:
+    missing = run_cli(settings, "transcribe", str(tmp_path / "x.wav"))
+    assert missing.returncode == 2 and "no production model" in missing.stderr
+    bad = run_cli(settings, "models", "import", str(evil_nemo(tmp_path / "evil.nemo", "../x")))
+    assert bad.returncode == 2 and "refused" in bad.stderr
