@@ -179,6 +179,9 @@ class Transcriber:
                 request.future.set_result(result)
 
     def _run(self, requests: Sequence[_Request]) -> list[list[Transcript]]:
+        # Every run, not once: NeMo's own transcribe() returns with the encoder in training mode
+        # (dropout on), and anything else holding the module may do the same.
+        self.model.module.eval()
         jobs: list[_Job] = []
         plans: dict[tuple[int, int], list[Window]] = {}
         for r, request in enumerate(requests):

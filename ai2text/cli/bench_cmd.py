@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 
@@ -23,6 +25,22 @@ def register(commands: Any) -> None:
         "--batch", type=_positive, default=200, help="events per claim and per enqueue"
     )
     bus.set_defaults(run=run_bus)
+    asr = kinds.add_parser(
+        "asr",
+        help="RTFx of our Transcriber vs NeMo's model.transcribe() on the same model and files",
+        epilog="example: ai2text bench asr --files 100 --batch-size 16",
+    )
+    asr.add_argument(
+        "--model", help="registry version or .nemo; default: production, else a fresh preset"
+    )
+    asr.add_argument("--preset", default="tiny", help="preset built when there is no model")
+    asr.add_argument("--files", type=_positive, default=100, help="synthetic files of 1-20 s")
+    asr.add_argument("--audio-dir", type=Path, help="use these WAV files instead")
+    asr.add_argument("--batch-size", type=_positive, default=16)
+    asr.add_argument(
+        "--repeats", type=_positive, default=3, help="alternating runs; medians compared"
+    )
+    asr.set_defaults(run=run_asr)
 
 
 def _positive(text: str) -> int:
@@ -40,4 +58,30 @@ def run_bus(args: argparse.Namespace) -> int:
     for consumers in args.consumers:
         result = bench_bus(settings, events=args.events, consumers=consumers, batch=args.batch)
         print(json.dumps(result.to_json()), flush=True)
+    return 0
+
+
+def run_asr(args: argparse.Namespace) -> int:
+    from ai2text.asr.model import build_model, load_model
+    from ai2text.bench.asr_bench import bench_asr, build_mixed_set, print_result
+    from ai2text.cli.context import open_platform
+    from ai2text.errors import InputError, NotFoundError
+
+    with open_platform() as platform, tempfile.TemporaryDirectory(prefix="ai2text-bench-") as tmp:
+        try:
+            path, label = platform.registry.resolve(args.model)
+            model = load_model(path)
+        except NotFoundError:
+            if args.model is not None:
+                raise
+            model, label = build_model(args.preset), f"fresh {args.preset} preset (untrained)"
+        if args.audio_dir is not None:
+            paths = sorted(args.audio_dir.glob("*.wav"))
+            if not paths:
+                raise InputError(f"no .wav files in {args.audio_dir}")
+        else:
+            paths = build_mixed_set(Path(tmp), args.files)
+        print_result(
+            bench_asr(model, label, paths, batch_size=args.batch_size, repeats=args.repeats)
+        )
     return 0

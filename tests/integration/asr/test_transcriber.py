@@ -99,6 +99,18 @@ def test_long_audio_is_windowed_without_lost_or_repeated_words(
     assert words[-1].end > long_audio.size / 16000 - 3.0
 
 
+def test_results_survive_nemo_transcribe_on_the_same_model(
+    transcriber: Transcriber, model: AsrModel, trained_tiny: TrainedModel
+) -> None:
+    # regression: NeMo's transcribe() leaves the encoder in training mode (dropout on)
+    before = [t.text for t in transcriber.transcribe(trained_tiny.audios)]
+    model.module.transcribe(
+        [str(trained_tiny.rows[0]["audio_filepath"])], batch_size=1, verbose=False
+    )
+    assert model.module.encoder.training
+    assert [t.text for t in transcriber.transcribe(trained_tiny.audios)] == before
+
+
 def test_beam_search_with_the_lm(model: AsrModel, trained_tiny: TrainedModel) -> None:
     lm = SyllableLM.train(SENTENCES)
     decoding = DecodingOptions(method="beam", beam=BeamOptions(beam_size=4, lm_weight=0.5))

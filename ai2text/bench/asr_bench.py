@@ -1,0 +1,154 @@
+"""``ai2text bench asr``: RTFx of our Transcriber beside NeMo's ``model.transcribe()``.
+
+Both run the same model on the same files (WAV on disk, so both include reading them), with the
+same batch size, on the same machine, in one run: the two alternate ``repeats`` times and the
+medians are compared. RTFx is seconds of audio per second of wall time. The set is >= 100 files
+of 1-20 s, built from the team corpus with espeak-ng (each file a run of sentences in one voice)
+unless a folder of WAV files is given. Both sides decode greedily; the share
+of files where the two texts agree is reported as a check that they computed the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ai2text.asr.model import AsrModel
+from ai2text.config import AudioSettings
+
+
+@dataclass(frozen=True)
+class AsrBenchResult:
+    files: int
+    audio_s: float
+    batch_size: int
+    device: str
+    model: str
+    ours_runs: list[float]
+    peer_runs: list[float]
+    agreement: float
+
+    @property
+    def ours_rtfx(self) -> float:
+        return float(np.median(self.ours_runs))
+
+    @property
+    def peer_rtfx(self) -> float:
+        return float(np.median(self.peer_runs))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bench": "asr",
+            "metric": "rtfx",
+            "unit": "audio seconds per wall second",
+            "ours": round(self.ours_rtfx, 1),
+            "peer": "NeMo model.transcribe() (same model, files, batch size)",
+            "peer_value": round(self.peer_rtfx, 1),
+            "ratio": round(self.ours_rtfx / self.peer_rtfx, 3),
+            "files": self.files,
+            "audio_s": round(self.audio_s, 1),
+            "batch_size": self.batch_size,
+            "device": self.device,
+            "model": self.model,
+            "text_agreement": round(self.agreement, 3),
+            "ours_runs": [round(r, 1) for r in self.ours_runs],
+            "peer_runs": [round(r, 1) for r in self.peer_runs],
+        }
+
+
+def build_mixed_set(out_dir: Path, files: int, seed: int = 0) -> list[Path]:
+    """``files`` WAVs of 1-20 s, each sentences of the team corpus in one voice."""
+    from ai2text.audio.espeak import Espeak
+    from ai2text.audio.synth import SynthOptions, synthesize_one
+    from ai2text.audio.transcoder import SAMPLE_RATE
+    from ai2text.audio.wav import read_wav, write_wav
+    from ai2text.text.corpus import corpus_sentences
+
+    sentences = corpus_sentences("heldout") + corpus_sentences("train")
+    rng = np.random.default_rng(seed)
+    engine = Espeak()
+    scratch = out_dir / "parts"
+    paths = []
+    cursor = 0
+    for index in range(files):
+        target = float(rng.uniform(1.0, 20.0))
+        options = SynthOptions(seed=seed * 100_000 + index)
+        pieces: list[np.ndarray] = []
+        total = 0.0
+        while total < target:
+            utterance = synthesize_one(
+                engine, cursor, sentences[cursor % len(sentences)], options, scratch
+            )
+            cursor += 1
+            if utterance is None:
+                continue
+            samples, _ = read_wav(Path(utterance.audio_filepath))
+            pieces.append(samples)
+            total += samples.size / SAMPLE_RATE
+        audio = np.concatenate(pieces)[: int(target * SAMPLE_RATE)]
+        path = out_dir / f"bench-{index:04d}.wav"
+        write_wav(path, audio, SAMPLE_RATE)
+        paths.append(path)
+    return paths
+
+
+def bench_asr(
+    model: AsrModel,
+    model_label: str,
+    paths: list[Path],
+    *,
+    batch_size: int = 16,
+    repeats: int = 3,
+) -> AsrBenchResult:
+    import torch
+
+    from ai2text.asr.transcriber import BatchingOptions, Transcriber
+    from ai2text.audio.transcoder import SAMPLE_RATE, load_audio
+
+    settings = AudioSettings()
+    audio_s = sum(load_audio(p, settings).samples.size for p in paths) / SAMPLE_RATE
+    batching = BatchingOptions(max_batch_size=batch_size, max_batch_seconds=batch_size * 20.0)
+    module = model.module
+    with Transcriber(model, model_version=model_label, batching=batching) as transcriber:
+        warm = [load_audio(p, settings).samples for p in paths[:4]]
+        transcriber.transcribe(warm)
+        module.transcribe([str(p) for p in paths[:4]], batch_size=batch_size, verbose=False)
+
+        peer_runs, ours_runs = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            hypotheses = module.transcribe(
+                [str(p) for p in paths], batch_size=batch_size, verbose=False
+            )
+            peer_runs.append(audio_s / (time.perf_counter() - started))
+            started = time.perf_counter()
+            ours = transcriber.transcribe([load_audio(p, settings).samples for p in paths])
+            ours_runs.append(audio_s / (time.perf_counter() - started))
+        peer_texts = [h.text if hasattr(h, "text") else str(h) for h in hypotheses]
+    agreement = float(
+        np.mean(
+            [
+                " ".join(o.text.split()) == " ".join(p.split())
+                for o, p in zip(ours, peer_texts, strict=True)
+            ]
+        )
+    )
+    return AsrBenchResult(
+        files=len(paths),
+        audio_s=audio_s,
+        batch_size=batch_size,
+        device="cuda" if torch.cuda.is_available() else "cpu",
+        model=model_label,
+        ours_runs=ours_runs,
+        peer_runs=peer_runs,
+        agreement=agreement,
+    )
+
+
+def print_result(result: AsrBenchResult) -> None:
+    print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
