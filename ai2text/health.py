@@ -1,8 +1,8 @@
 """The state of every component the platform needs, for ``ai2text doctor`` and ``/health``.
 
 Each check really uses its component (a query, a blob round trip, a vector-store call, a bus
-statistics read) and, when broken, says what to do. Components owned by later stages (model,
-ffmpeg, espeak-ng, ray) register their checks here as they land.
+statistics read, the production model's file checked, ffmpeg run, espeak-ng speaking each
+Vietnamese voice) and, when broken, says what to do. Ray joins with the Serving issue.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ai2text.config import Settings
-from ai2text.errors import Ai2TextError
+from ai2text.errors import Ai2TextError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def _safe(name: str, check: Callable[[], str], fix: str) -> ComponentState:
 
 
 def check_components(settings: Settings) -> list[ComponentState]:
-    """Check database, blobs, vectors and bus on the given settings."""
+    """Check database, blobs, vectors, bus, model, ffmpeg and espeak-ng on the given settings."""
     from ai2text.store.blobs import open_blob_store
     from ai2text.store.database import Database, open_database
 
@@ -76,8 +76,11 @@ def check_components(settings: Settings) -> list[ComponentState]:
     try:
         states.append(_safe("vectors", lambda: _vectors(settings, opened), _VECTOR_FIX))
         states.append(_safe("bus", lambda: _bus(settings, opened), _BUS_FIX))
+        states.append(_safe("model", lambda: _model(settings, opened), _MODEL_FIX))
     finally:
         opened.close()
+    states.append(_safe("ffmpeg", lambda: _ffmpeg(settings), _FFMPEG_FIX))
+    states.append(_safe("espeak-ng", _espeak, _ESPEAK_FIX))
     return states
 
 
@@ -89,6 +92,59 @@ _BUS_FIX = (
     "for the PostgreSQL transport the database must be migrated (ai2text db migrate); for NATS "
     "start nats-server with -js and check AI2TEXT_BUS__NATS_URL"
 )
+
+
+_MODEL_FIX = (
+    "import a .nemo (ai2text models import PATH) and promote it (ai2text models promote VERSION)"
+)
+_FFMPEG_FIX = (
+    "install the imageio-ffmpeg wheel or a system ffmpeg, or set AI2TEXT_AUDIO__FFMPEG_PATH"
+)
+_ESPEAK_FIX = "install the espeakng-loader wheel or Debian's espeak-ng"
+
+
+def _model(settings: Settings, db: Any) -> str:
+    from ai2text.asr.archive import inspect_archive
+    from ai2text.registry.registry import ModelRegistry
+    from ai2text.store.blobs import open_blob_store
+
+    registry = ModelRegistry(db, open_blob_store(settings), settings.home / "models")
+    production = registry.production()
+    if production is None:
+        raise NotFoundError("no production model")
+    listing = inspect_archive(registry.fetch(production.version))
+    size = (
+        f"{production.parameters / 1e6:.1f} M parameters"
+        if production.parameters
+        else "size unknown"
+    )
+    return (
+        f"{production.version} ({production.preset or production.kind}, {size}, "
+        f"{len(listing.names)} files, SHA-256 checked)"
+    )
+
+
+def _ffmpeg(settings: Settings) -> str:
+    import subprocess
+
+    from ai2text.audio.transcoder import ffmpeg_binary
+
+    binary = ffmpeg_binary(settings.audio)
+    result = subprocess.run([binary, "-version"], capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise RuntimeError(f"{binary} -version failed")
+    return f"{result.stdout.splitlines()[0]} ({binary})"
+
+
+def _espeak() -> str:
+    from ai2text.audio.espeak import Espeak, VoiceSettings
+    from ai2text.audio.voices import VOICES
+
+    engine = Espeak()
+    for voice in VOICES:
+        if engine.speak("xin chào", VoiceSettings(voice=voice)).size == 0:
+            raise RuntimeError(f"voice {voice} produced no audio")
+    return f"espeak-ng {engine.version()}, voices {', '.join(VOICES)}"
 
 
 def _vectors(settings: Settings, db: Any) -> str:

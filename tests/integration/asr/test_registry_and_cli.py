@@ -71,6 +71,11 @@ def test_import_promote_and_transcribe(
     assert lines[0]["text"] == trained_tiny.rows[0]["text"]
     assert set(lines[0]["words"][0]) == {"word", "start", "end", "confidence"}
 
+    checked = run_cli(settings, "doctor", "--json")
+    model_state = {c["name"]: c for c in json.loads(checked.stdout)["components"]}["model"]
+    assert model_state["ok"] is True and entry.version in model_state["detail"]
+    assert checked.returncode == 0, checked.stdout
+
     evaluated = run_cli(settings, "eval", "--manifest", str(trained_tiny.manifest))
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)

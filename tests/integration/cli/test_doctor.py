@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-COMPONENTS = {"database", "blobs", "vectors", "bus"}
+COMPONENTS = {"database", "blobs", "vectors", "bus", "model", "ffmpeg", "espeak-ng"}
 
 
 def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -25,21 +25,26 @@ def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.integration
-def test_embedded_defaults_are_all_usable(tmp_path: Path) -> None:
+def test_embedded_defaults_are_usable_and_a_missing_model_is_named(tmp_path: Path) -> None:
     result = doctor(tmp_path / "home", "--json")
-    assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     states = {c["name"]: c for c in report["components"]}
-    assert set(states) >= COMPONENTS
-    assert all(c["ok"] for c in report["components"]), report
+    assert set(states) == COMPONENTS
+    assert all(states[name]["ok"] for name in COMPONENTS - {"model"}), report
     assert "embedded" in states["database"]["detail"]
     assert "pgvector" in states["vectors"]["detail"]
     assert "postgres transport" in states["bus"]["detail"]
+    assert "vi-vn-x-south" in states["espeak-ng"]["detail"]
     assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+    # a fresh installation has no production model yet: red, with what to do, and exit 1
+    assert states["model"]["ok"] is False
+    assert "ai2text models promote" in states["model"]["detail"]
+    assert result.returncode == 1
 
     text = doctor(tmp_path / "home")
-    assert text.returncode == 0
-    assert [line.split()[0] for line in text.stdout.splitlines()] == ["ok"] * len(states)
+    assert text.returncode == 1
+    marks = {line.split()[1]: line.split()[0] for line in text.stdout.splitlines()}
+    assert marks == {name: "FAIL" if name == "model" else "ok" for name in COMPONENTS}
 
 
 @pytest.mark.integration
