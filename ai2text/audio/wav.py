@@ -12,8 +12,9 @@ from ai2text.errors import AudioDecodeError
 
 
 def write_wav(path: Path, samples: npt.NDArray[np.floating], sample_rate: int) -> None:
-    """Write float samples in [-1, 1] as 16-bit mono PCM (clipping anything outside)."""
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    """Write float samples in [-1, 1] as 16-bit mono PCM (clipping anything outside); reading
+    divides by 32768, so a write-read round trip is exact to the nearest step."""
+    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     with wave.open(str(tmp), "wb") as handle:

@@ -111,3 +111,22 @@ def test_limits(media: Path) -> None:
         decode_bytes(bytes(2048), AudioSettings(max_input_bytes=1024))
     with pytest.raises(AudioDecodeError, match="cannot read"):
         decode_file(media / "missing.wav", SETTINGS)
+
+
+def test_our_wav_is_read_directly_and_others_are_decoded(media: Path, tmp_path: Path) -> None:
+    from ai2text.audio.transcoder import load_audio
+    from ai2text.audio.wav import write_wav
+
+    native = tmp_path / "native.wav"
+    samples = (0.25 * np.sin(np.arange(16000) / 10)).astype(np.float32)
+    write_wav(native, samples, 16000)
+    direct = load_audio(native, SETTINGS)
+    assert direct.samples.size == 16000
+    assert np.allclose(direct.samples, samples, atol=0.5 / 32768)
+    assert load_audio(media / "speech.mp3", SETTINGS).duration_s == pytest.approx(3.0, abs=0.08)
+    with pytest.raises(AudioDecodeError, match="over the limits"):
+        load_audio(native, AudioSettings(max_duration_s=0.5))
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(native.read_bytes()[:1000])
+    with pytest.raises(AudioDecodeError):
+        load_audio(broken, SETTINGS)

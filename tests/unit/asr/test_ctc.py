@@ -79,3 +79,20 @@ def test_the_lm_fixes_an_ambiguous_tone() -> None:
     fused = beam_search_tokens(log_probs, VOCAB, BeamOptions(beam_size=8, lm_weight=1.0), lm=lm)
     assert VOCAB.text(plain) == "tôi đi hộc"
     assert VOCAB.text(fused) == "tôi đi học"
+
+
+def test_bpe_pieces_group_into_words() -> None:
+    from ai2text.asr.vocabulary import Vocabulary
+
+    bpe = Vocabulary(("<unk>", "\u2581xin", "\u2581ch", "ào", "\u2581bạn"), "bpe")
+    size = len(bpe.labels) + 1
+    path = [5, 1, 5, 2, 3, 5, 4]  # blank, ▁xin, blank, ▁ch, ào, blank, ▁bạn
+    frames = np.full((len(path), size), 0.01 / (size - 1))
+    for t, token in enumerate(path):
+        frames[t, token] = 0.99
+    log_probs = np.log(frames).astype(np.float32)
+    tokens = greedy_tokens(log_probs, bpe.blank)
+    decoded = words_from_tokens(log_probs, tokens, bpe, 0.08)
+    assert [w.word for w in decoded.words] == ["xin", "chào", "bạn"]
+    assert bpe.text(tokens) == "xin chào bạn"
+    assert decoded.words[1].start == pytest.approx(3 * 0.08)
