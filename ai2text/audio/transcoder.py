@@ -183,6 +183,12 @@ def decode_file(path: Path, settings: AudioSettings) -> DecodedAudio:
             f"{settings.max_input_bytes / 2**20:.0f} MiB limit"
         )
     found = probe(path, settings)
+    if found.format == "wav" and (shortfall := wav_shortfall(path)) is not None:
+        declared, present = shortfall
+        raise AudioDecodeError(
+            f"the file is truncated: its header announces {declared} bytes of audio but it holds "
+            f"{present}"
+        )
     limit = settings.max_duration_s
     if found.duration_s is not None and found.duration_s > limit:
         raise AudioDecodeError(
@@ -235,6 +241,31 @@ def decode_file(path: Path, settings: AudioSettings) -> DecodedAudio:
     return decoded
 
 
+def wav_shortfall(path: Path) -> tuple[int, int] | None:
+    """(declared, present) bytes of a WAV's data chunk when fewer are present than declared.
+
+    ffmpeg takes a WAV's duration from the file size, so a WAV cut short would pass as a shorter
+    file; the RIFF header still says how much audio there should be.
+    """
+    import struct
+
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"RIFF" or len(handle.read(4)) != 4 or handle.read(4) != b"WAVE":
+            return None
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return None
+            chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"data":
+                if size in (0, 0xFFFFFFFF):  # streaming writers leave the size open
+                    return None
+                start = handle.tell()
+                present = handle.seek(0, 2) - start
+                return (size, present) if present < size else None
+            handle.seek(size + (size & 1), 1)
+
+
 def _looks_corrupt(errors: str) -> bool:
     markers = ("Invalid data", "invalid", "corrupt", "truncat", "Error while decoding", "error")
     return any(marker in errors for marker in markers)
@@ -264,7 +295,12 @@ def load_audio(path: Path, settings: AudioSettings) -> DecodedAudio:
                         f"{settings.max_duration_s:.0f} s allowed)"
                     )
                 data = handle.readframes(frames)
-                if len(data) == frames * 2 and frames > 0:
+                if len(data) < frames * 2:
+                    raise AudioDecodeError(
+                        f"the file is truncated: its header announces {duration:.2f} s of audio "
+                        f"but it holds {len(data) / 2 / SAMPLE_RATE:.2f} s"
+                    )
+                if frames > 0:
                     samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
                     return DecodedAudio(samples, "wav", duration)
     except (wave.Error, EOFError, OSError):

@@ -130,3 +130,15 @@ def test_our_wav_is_read_directly_and_others_are_decoded(media: Path, tmp_path: 
     broken.write_bytes(native.read_bytes()[:1000])
     with pytest.raises(AudioDecodeError):
         load_audio(broken, SETTINGS)
+
+
+@pytest.mark.parametrize("name", ["speech.wav", "phone-mulaw.wav", "phone-8k.wav"])
+def test_a_wav_cut_on_a_sample_boundary_is_still_truncated(
+    media: Path, tmp_path: Path, name: str
+) -> None:
+    # regression: ffmpeg sizes a WAV by its file, so a clean cut looked like a shorter file
+    data = (media / name).read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(data[: 44 + ((len(data) - 44) // 2 // 4) * 4])
+    with pytest.raises(AudioDecodeError, match="truncated"):
+        decode_file(cut, SETTINGS)
