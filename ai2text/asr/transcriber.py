@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ai2text.asr.ctc import BeamOptions, Word, beam_search_tokens, greedy_tokens, words_from_tokens
 from ai2text.asr.model import AsrModel
+from ai2text.audio.batching import pack_by_length
 from ai2text.audio.chunking import Window, merge_windows, plan_windows
 from ai2text.audio.transcoder import SAMPLE_RATE
 from ai2text.errors import InputError
@@ -218,21 +219,12 @@ class Transcriber:
         return results
 
     def _batches(self, jobs: list[_Job]) -> list[list[_Job]]:
-        """Longest first; a batch grows while its padded size stays within the budget."""
-        budget = self.batching.max_batch_seconds * SAMPLE_RATE
-        ordered = sorted(jobs, key=lambda j: j.samples.size, reverse=True)
-        batches: list[list[_Job]] = []
-        for job in ordered:
-            current = batches[-1] if batches else None
-            if (
-                current is not None
-                and len(current) < self.batching.max_batch_size
-                and (len(current) + 1) * current[0].samples.size <= budget
-            ):
-                current.append(job)
-            else:
-                batches.append([job])
-        return batches
+        groups = pack_by_length(
+            [j.samples.size for j in jobs],
+            int(self.batching.max_batch_seconds * SAMPLE_RATE),
+            self.batching.max_batch_size,
+        )
+        return [[jobs[i] for i in group] for group in groups]
 
     def _infer(self, batch: Sequence[_Job]) -> list[list[Word]]:
         import torch

@@ -112,52 +112,23 @@ def run_transcribe(args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
-def read_manifest(path: Path) -> list[dict[str, Any]]:
-    """NeMo manifest rows; relative audio paths are taken from the manifest's folder."""
-    from ai2text.errors import InputError
-
-    rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read manifest {path}: {exc}") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            audio = Path(row["audio_filepath"])
-            text = str(row["text"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: not a manifest line ({exc})") from exc
-        row["audio_filepath"] = str(audio if audio.is_absolute() else path.parent / audio)
-        row["text"] = text
-        rows.append(row)
-    if not rows:
-        raise InputError(f"manifest {path} is empty")
-    return rows
-
-
 def run_eval(args: argparse.Namespace) -> int:
     from ai2text.audio.transcoder import load_audio
     from ai2text.cli.context import open_platform
+    from ai2text.data.manifest import read_manifest
     from ai2text.eval.metrics import score_corpus, score_utterance
 
     rows = read_manifest(args.manifest)
     with open_platform() as platform, _transcriber(args, platform) as transcriber:
-        audios = [
-            load_audio(Path(r["audio_filepath"]), platform.settings.audio).samples for r in rows
-        ]
+        audios = [load_audio(Path(r.audio_filepath), platform.settings.audio).samples for r in rows]
         transcripts = transcriber.transcribe(audios)
-        scores = [
-            score_utterance(r["text"], t.text) for r, t in zip(rows, transcripts, strict=True)
-        ]
+        scores = [score_utterance(r.text, t.text) for r, t in zip(rows, transcripts, strict=True)]
         if args.per_utterance:
             with open(args.per_utterance, "w", encoding="utf-8") as handle:
                 for row, transcript, score in zip(rows, transcripts, scores, strict=True):
                     line = {
-                        "audio": row["audio_filepath"],
-                        "reference": row["text"],
+                        "audio": row.audio_filepath,
+                        "reference": row.text,
                         "hypothesis": transcript.text,
                         "wer": round(score.wer, 4),
                         "cer": round(score.cer, 4),

@@ -1,0 +1,1 @@
+"""Datasets: NeMo manifests, speaker splits and shards built from what the platform collected."""
