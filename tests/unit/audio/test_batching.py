@@ -14,8 +14,10 @@ def test_batches_respect_budget_and_size() -> None:
 
 
 def test_sorting_keeps_padding_low() -> None:
-    lengths = [16000 * s for s in (1, 20, 2, 19, 3, 18, 4, 17, 5, 16)]
+    # 1..20 s interleaved short and long, as they arrive in a manifest
+    pairs = zip(range(1, 11), range(20, 10, -1), strict=True)
+    lengths = [16000 * s for pair in pairs for s in pair]
     sorted_batches = pack_by_length(lengths, budget=16000 * 40, max_items=2)
-    naive = [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    naive = [[i, i + 1] for i in range(0, 20, 2)]
     assert padding_fraction(lengths, sorted_batches) < 0.1 < padding_fraction(lengths, naive)
     assert padding_fraction([5, 5], [[0, 1]]) == 0.0
