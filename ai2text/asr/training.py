@@ -281,3 +281,18 @@ def load_checkpoint(folder: Path, core: Any, opt: Optimization) -> TrainingState
     progress = json.loads((folder / "progress.json").read_text())
     losses = [tuple(x) for x in progress["losses"]]
     return TrainingState(int(progress["step"]), int(progress["epoch"]), losses)
+
+
+def tokenizer_for(model: Any) -> Callable[[str], list[int] | None]:
+    """Text to label ids for a model: characters, or its SentencePiece pieces."""
+    from ai2text.asr.alignability import char_tokenizer
+
+    if model.vocabulary.kind == "char":
+        return char_tokenizer(model.vocabulary)
+    pieces = model.module.tokenizer
+
+    def encode(text: str) -> list[int] | None:
+        ids = [int(i) for i in pieces.text_to_ids(text)]
+        return ids or None
+
+    return encode

@@ -16,7 +16,16 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from ai2text.cli import asr_cmd, bench_cmd, bus_cmd, db_cmd, doctor_cmd, models_cmd, synth_cmd
+from ai2text.cli import (
+    asr_cmd,
+    bench_cmd,
+    bus_cmd,
+    db_cmd,
+    doctor_cmd,
+    models_cmd,
+    synth_cmd,
+    train_cmd,
+)
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -28,7 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Settings come from AI2TEXT_* environment variables (see README).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (doctor_cmd, synth_cmd, asr_cmd, models_cmd, db_cmd, bus_cmd, bench_cmd):
+    for module in (
+        doctor_cmd,
+        synth_cmd,
+        asr_cmd,
+        train_cmd,
+        models_cmd,
+        db_cmd,
+        bus_cmd,
+        bench_cmd,
+    ):
         module.register(commands)
     return parser
 

@@ -1,0 +1,106 @@
+"""``ai2text train``: a Ray Train run recorded in ``training_runs`` and ``epoch_metrics``."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train (or fine-tune) a FastConformer CTC model with Ray Train",
+        description="Runs the same name again after an interruption to resume from the last "
+        "checkpoint; the name defaults to a hash of the manifests and settings.",
+        epilog="example: ai2text train --manifest train.jsonl --val-manifest val.jsonl "
+        "--preset tiny --max-steps 2000 --workers 2 --out runs/tiny",
+    )
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--val-manifest", type=Path, required=True)
+    parser.add_argument("--preset", choices=["tiny", "small", "large"], default="tiny")
+    parser.add_argument("--base", help="fine-tune from this registry version or .nemo")
+    parser.add_argument("--max-steps", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("runs"))
+    parser.add_argument("--run-name")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
+    parser.add_argument("--grad-accumulation", type=int, default=1)
+    parser.add_argument("--batch-seconds", type=float, default=90.0)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--warmup-steps", type=int, default=400)
+    parser.add_argument("--checkpoint-every", type=int, default=200)
+    parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--no-speed-perturb", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from ai2text.asr.training import TrainConfig
+    from ai2text.cli.context import open_platform
+    from ai2text.data.manifest import read_manifest
+    from ai2text.errors import ConfigError, InputError
+    from ai2text.store.runs import finish_run, record_epochs, start_run
+    from training.train import run_training
+
+    if args.workers < 1:
+        raise InputError("--workers must be positive")
+    try:
+        config = TrainConfig(
+            preset=args.preset,
+            max_steps=args.max_steps,
+            batch_seconds=args.batch_seconds,
+            grad_accumulation=args.grad_accumulation,
+            lr=args.lr,
+            warmup_steps=args.warmup_steps,
+            precision=args.precision,
+            speed_perturb=None if args.no_speed_perturb else (0.9, 1.1),
+            seed=args.seed,
+            checkpoint_every=args.checkpoint_every,
+            log_every=args.log_every,
+        )
+    except ValidationError as exc:
+        raise InputError(
+            f"invalid training settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+        ) from exc
+    train_rows = read_manifest(args.manifest)
+    val_rows = read_manifest(args.val_manifest)
+    with open_platform() as platform:
+        if platform.settings.blob_backend != "local":
+            raise ConfigError("training checkpoints need AI2TEXT_BLOB_BACKEND=local for now")
+        base_path, base_version = (None, None)
+        if args.base:
+            base_path, base_version = platform.registry.resolve(args.base)
+        digest = hashlib.sha256()
+        for part in (
+            args.manifest.read_bytes(),
+            args.val_manifest.read_bytes(),
+            config.model_dump_json().encode(),
+            str(base_version).encode(),
+        ):
+            digest.update(part)
+        name = args.run_name or f"train-{args.preset}-{digest.hexdigest()[:12]}"
+        run_id = start_run(platform.db, name, config, base_version, str(args.manifest))
+        try:
+            report = run_training(
+                config,
+                train_rows,
+                val_rows,
+                workers=args.workers,
+                storage=platform.settings.blob_dir / "runs",
+                run_name=name,
+                out_dir=args.out,
+                base=base_path,
+            )
+        except BaseException as exc:
+            finish_run(platform.db, run_id, error=f"{type(exc).__name__}: {exc}")
+            raise
+        record_epochs(platform.db, run_id, report.history, report.val_cer, report.val_wer)
+        finish_run(platform.db, run_id, metrics=report.to_json())
+    print(json.dumps(report.to_json(), ensure_ascii=False))
+    return 0

@@ -1,0 +1,210 @@
+"""``ai2text train`` on Ray Train: a TorchTrainer over the shared training core.
+
+Each worker builds the model from a preset (or loads a base version for fine-tuning), takes its
+shard of the manifest rows from Ray Data, and trains on length-packed batches; gradients are
+averaged by DDP (gloo on CPU). Every ``log_every`` steps all workers report; rank 0 attaches a
+checkpoint every ``checkpoint_every`` steps and at the end (with the ``.nemo``). Checkpoints go to
+``<blob root>/runs/<run name>``; starting a run with the name of one that was killed resumes it
+from its last checkpoint's step. The driver then evaluates the final model on the validation
+manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ai2text.asr.training import TrainConfig
+from ai2text.data.manifest import ManifestRow
+
+
+def _worker_loop(config: dict[str, Any]) -> None:
+    import ray.train
+    import ray.train.torch
+    import torch
+
+    from ai2text.asr.model import build_model, load_model
+    from ai2text.asr.training import (
+        BatchLoader,
+        Optimization,
+        TrainingState,
+        load_checkpoint,
+        save_checkpoint,
+        tokenizer_for,
+        train_step,
+    )
+    from ai2text.data.manifest import parse_row
+
+    train = TrainConfig.model_validate(config["train"])
+    context = ray.train.get_context()
+    rank = context.get_world_rank()
+    torch.manual_seed(train.seed)
+    model = load_model(Path(config["base"])) if config["base"] else build_model(train.preset)
+    core = model.module
+    device = ray.train.torch.get_device()
+    forward = ray.train.torch.prepare_model(core)
+    core.train()
+    opt = Optimization.create(core.parameters(), train, device)
+    state = TrainingState(0, 0, [])
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as folder:
+            state = load_checkpoint(Path(folder), core, opt)
+    shard = ray.train.get_dataset_shard("train")
+    rows = [parse_row(dict(row)) for row in shard.iter_rows()]
+    loader = BatchLoader(
+        rows, tokenizer_for(model), model.frame_s, train, seed=train.seed * 100 + rank
+    )
+    batches = loader.batches(start_epoch=state.epoch)
+    losses = list(state.losses)
+    step, epoch = state.step, state.epoch
+    audio_seconds = samples = 0.0
+    padded = real = 0
+    started = time.perf_counter()
+    while step < train.max_steps:
+        micro = []
+        for _ in range(train.grad_accumulation):
+            epoch, batch = next(batches)
+            micro.append(batch)
+        core.train()
+        loss = train_step(forward, core, micro, opt, train, device)
+        step += 1
+        audio_seconds += sum(b.seconds for b in micro)
+        samples += sum(len(b.lengths) for b in micro)
+        real += sum(b.real_samples for b in micro)
+        padded += sum(b.padded_samples for b in micro)
+        lr = float(opt.scheduler.get_last_lr()[0])
+        losses.append((step, epoch, round(loss, 5), lr))
+        if step % train.log_every == 0 or step == train.max_steps:
+            elapsed = time.perf_counter() - started
+            metrics = {
+                "step": step,
+                "epoch": epoch,
+                "loss": loss,
+                "lr": lr,
+                "audio_seconds_per_s": audio_seconds / elapsed,
+                "samples_per_s": samples / elapsed,
+                "padding_fraction": 1 - real / padded if padded else 0.0,
+                "unalignable": len(loader.alignment.unalignable),
+                "out_of_vocabulary": len(loader.alignment.out_of_vocabulary),
+                "usable_utterances": loader.alignment.usable,
+            }
+            final = step == train.max_steps
+            if rank == 0 and (final or step % train.checkpoint_every < train.log_every):
+                with tempfile.TemporaryDirectory() as folder:
+                    save_checkpoint(Path(folder), core, opt, TrainingState(step, epoch, losses))
+                    if final:
+                        core.eval()
+                        model.save(Path(folder) / "model.nemo")
+                    ray.train.report(
+                        metrics, checkpoint=ray.train.Checkpoint.from_directory(folder)
+                    )
+            else:
+                ray.train.report(metrics)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    run_name: str
+    steps: int
+    train_loss_first: float
+    train_loss_last: float
+    val_cer: float
+    val_wer: float
+    checkpoint: Path
+    history: list[tuple[int, int, float, float]]
+    metrics: dict[str, Any]
+    wall_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_name": self.run_name,
+            "steps": self.steps,
+            "train_loss_first": round(self.train_loss_first, 4),
+            "train_loss_last": round(self.train_loss_last, 4),
+            "val_cer": round(self.val_cer, 4),
+            "val_wer": round(self.val_wer, 4),
+            "checkpoint": str(self.checkpoint),
+            "wall_s": round(self.wall_s, 1),
+            **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.metrics.items()},
+        }
+
+
+def run_training(
+    config: TrainConfig,
+    train_rows: list[ManifestRow],
+    val_rows: list[ManifestRow],
+    *,
+    workers: int,
+    storage: Path,
+    run_name: str,
+    out_dir: Path,
+    base: Path | None = None,
+) -> TrainReport:
+    """Train with Ray on this machine (or the cluster Ray is connected to) and evaluate."""
+    import ray
+    import ray.data
+    import torch
+    from ray.train import CheckpointConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    from ai2text.asr.model import load_model
+    from ai2text.eval.evaluate import evaluate_model
+
+    started = time.perf_counter()
+    use_gpu = torch.cuda.is_available()
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    trainer = TorchTrainer(
+        _worker_loop,
+        train_loop_config={
+            "train": json.loads(config.model_dump_json()),
+            "base": str(base) if base else None,
+        },
+        scaling_config=ScalingConfig(
+            num_workers=workers, use_gpu=use_gpu, resources_per_worker={"CPU": 1}
+        ),
+        run_config=RunConfig(
+            name=run_name,
+            storage_path=str(storage),
+            checkpoint_config=CheckpointConfig(num_to_keep=2),
+        ),
+        datasets={"train": ray.data.from_items([row.to_json() for row in train_rows])},
+    )
+    result = trainer.fit()
+    if result.checkpoint is None:
+        raise RuntimeError(f"training run {run_name} ended without a checkpoint")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / "model.nemo"
+    with result.checkpoint.as_directory() as folder:
+        final.write_bytes((Path(folder) / "model.nemo").read_bytes())
+        history = json.loads((Path(folder) / "progress.json").read_text())["losses"]
+    score = evaluate_model(load_model(final), val_rows)
+    metrics = dict(result.metrics or {})
+    return TrainReport(
+        run_name=run_name,
+        steps=int(metrics.get("step", config.max_steps)),
+        train_loss_first=float(history[0][2]),
+        train_loss_last=float(history[-1][2]),
+        val_cer=score.cer,
+        val_wer=score.wer,
+        checkpoint=final,
+        history=[tuple(h) for h in history],
+        metrics={
+            k: metrics[k]
+            for k in (
+                "audio_seconds_per_s",
+                "samples_per_s",
+                "padding_fraction",
+                "unalignable",
+                "out_of_vocabulary",
+                "usable_utterances",
+            )
+            if k in metrics
+        },
+        wall_s=time.perf_counter() - started,
+    )
