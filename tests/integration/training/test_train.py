@@ -1,0 +1,90 @@
+"""``ai2text train`` for real: Ray Train, 2 CPU workers, synthetic clips, killed and resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ai2text.audio.synth import SynthOptions, synthesize
+from ai2text.config import Settings
+from ai2text.store.database import Database
+
+SENTENCES = [
+    "xin chào các bạn", "hôm nay trời đẹp quá", "tôi đi học", "mẹ nấu cơm",
+    "cảm ơn anh nhiều", "chúng ta đi chợ", "em ăn phở bò", "trời mưa to",
+    "bố đọc báo", "chị đi làm", "con mèo ngủ", "nhà tôi ở gần chợ",
+]  # fmt: skip
+RUN = "test-run"
+
+
+def train_command(settings: Settings, data: Path, out: Path) -> tuple[list[str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI2TEXT_")}
+    env.update(
+        AI2TEXT_HOME=str(settings.home),
+        AI2TEXT_DATABASE_URL=settings.database_url.get_secret_value(),  # type: ignore[union-attr]
+    )
+    command = [
+        sys.executable, "-m", "ai2text.cli.main", "train",
+        "--manifest", str(data / "manifest.jsonl"), "--val-manifest", str(data / "manifest.jsonl"),
+        "--workers", "2", "--max-steps", "24", "--batch-seconds", "8", "--warmup-steps", "4",
+        "--lr", "3e-3", "--log-every", "2", "--checkpoint-every", "4", "--run-name", RUN,
+        "--out", str(out),
+    ]  # fmt: skip
+    return command, env
+
+
+def checkpoints(settings: Settings) -> list[Path]:
+    return sorted((settings.blob_dir / "runs" / RUN).glob("checkpoint_*/progress.json"))
+
+
+@pytest.mark.integration
+def test_killed_run_resumes_and_finishes(settings: Settings, db: Database, tmp_path: Path) -> None:
+    synthesize(
+        SENTENCES, tmp_path / "data", SynthOptions(voices=("vi",), variants=(None,)), progress=False
+    )
+    command, env = train_command(settings, tmp_path / "data", tmp_path / "out")
+
+    doomed = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoints(settings):
+        assert doomed.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint within 300 s"
+        time.sleep(0.5)
+    killed_at = json.loads(checkpoints(settings)[-1].read_text())["step"]
+    os.killpg(doomed.pid, signal.SIGKILL)  # the driver, its Ray cluster and workers
+    doomed.wait(30)
+    assert killed_at < 24
+
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    report = json.loads(finished.stdout)
+    assert report["steps"] == 24
+    assert report["train_loss_last"] < report["train_loss_first"]
+    assert {"train_loss_first", "train_loss_last", "val_cer", "checkpoint"} <= set(report)
+    assert Path(report["checkpoint"]).is_file()
+
+    history = json.loads(checkpoints(settings)[-1].read_text())["losses"]
+    assert [h[0] for h in history] == list(range(1, 25))  # every step once: resumed, not restarted
+    assert len(checkpoints(settings)) >= 1  # checkpoints live under the blob root
+
+    with psycopg.connect(db.url) as conn:
+        status = conn.execute(
+            "SELECT status, metrics->>'steps' FROM training_runs WHERE name = %s", (RUN,)
+        ).fetchone()
+        epochs = conn.execute("SELECT count(*), max(step) FROM epoch_metrics").fetchone()
+    assert status == ("succeeded", "24")
+    assert epochs is not None and epochs[0] >= 1 and epochs[1] == 24
