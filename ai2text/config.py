@@ -64,6 +64,18 @@ class AudioSettings(BaseModel):
     ffmpeg_path: Path | None = None
 
 
+class PromotionPolicy(BaseModel):
+    """When a candidate model replaces production (both scored on the same held-out speakers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_wer_gain: float = Field(
+        0.005, ge=0, le=1, description="absolute WER the candidate must gain"
+    )
+    max_cer_loss: float = Field(0.0, ge=0, le=1, description="CER the candidate may lose")
+    wer_ceiling: float = Field(0.5, gt=0, le=1, description="with no production model yet")
+
+
 class S3Settings(BaseModel):
     """An S3 or MinIO bucket for blobs."""
 
@@ -98,6 +110,7 @@ class Settings(BaseSettings):
     splits: SplitPolicy = SplitPolicy()
     bus: BusSettings = BusSettings()
     audio: AudioSettings = AudioSettings()
+    promotion: PromotionPolicy = PromotionPolicy()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:

@@ -32,6 +32,14 @@ def register(commands: Any) -> None:
     promote.add_argument("version")
     promote.add_argument("--reason", default="promoted by hand")
     promote.set_defaults(run=run_promote)
+    gate = actions.add_parser(
+        "gate",
+        help="score a candidate and production on a test manifest; promote only if better",
+        epilog="example: ai2text models gate tiny-3f2a9c1d0b7e --manifest test/manifest.jsonl",
+    )
+    gate.add_argument("version")
+    gate.add_argument("--manifest", type=Path, required=True, help="held-out speakers' utterances")
+    gate.set_defaults(run=run_gate)
 
 
 def _actor() -> str:
@@ -79,4 +87,28 @@ def run_promote(args: argparse.Namespace) -> int:
         finally:
             bus.close()
         print(json.dumps(entry.to_json(), ensure_ascii=False))
+    return 0
+
+
+def run_gate(args: argparse.Namespace) -> int:
+    from ai2text.bus.bus import open_bus
+    from ai2text.cli.context import open_platform
+    from ai2text.data.manifest import read_manifest
+    from ai2text.registry.promotion import run_gate as gate
+
+    rows = read_manifest(args.manifest)
+    with open_platform() as platform:
+        bus = open_bus(platform.settings, platform.db)
+        try:
+            decision = gate(
+                platform.registry,
+                args.version,
+                rows,
+                platform.settings.promotion,
+                actor=_actor(),
+                bus=bus,
+            )
+        finally:
+            bus.close()
+        print(json.dumps(decision.to_json(), ensure_ascii=False))
     return 0
