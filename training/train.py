@@ -12,6 +12,8 @@ manifest.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
     from ai2text.data.manifest import parse_row
 
     train = TrainConfig.model_validate(config["train"])
+    torch.set_num_threads(int(config["threads"]))
     context = ray.train.get_context()
     rank = context.get_world_rank()
     torch.manual_seed(train.seed)
@@ -64,6 +67,8 @@ def _worker_loop(config: dict[str, Any]) -> None:
     step, epoch = state.step, state.epoch
     audio_seconds = samples = 0.0
     padded = real = 0
+    # throughput counts the steady state: from a quarter of the run's steps on
+    steady_from = state.step + (train.max_steps - state.step) // 4
     started = time.perf_counter()
     while step < train.max_steps:
         micro = []
@@ -73,6 +78,9 @@ def _worker_loop(config: dict[str, Any]) -> None:
         core.train()
         loss = train_step(forward, core, micro, opt, train, device)
         step += 1
+        if step == steady_from:
+            started = time.perf_counter()
+            audio_seconds = samples = 0.0
         audio_seconds += sum(b.seconds for b in micro)
         samples += sum(len(b.lengths) for b in micro)
         real += sum(b.real_samples for b in micro)
@@ -86,12 +94,13 @@ def _worker_loop(config: dict[str, Any]) -> None:
                 "epoch": epoch,
                 "loss": loss,
                 "lr": lr,
-                "audio_seconds_per_s": audio_seconds / elapsed,
-                "samples_per_s": samples / elapsed,
+                "audio_seconds_per_s": audio_seconds / max(elapsed, 1e-9),
+                "samples_per_s": samples / max(elapsed, 1e-9),
                 "padding_fraction": 1 - real / padded if padded else 0.0,
                 "unalignable": len(loader.alignment.unalignable),
                 "out_of_vocabulary": len(loader.alignment.out_of_vocabulary),
                 "usable_utterances": loader.alignment.usable,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
             final = step == train.max_steps
             if rank == 0 and (final or step % train.checkpoint_every < train.log_every):
@@ -144,8 +153,13 @@ def run_training(
     run_name: str,
     out_dir: Path,
     base: Path | None = None,
+    cpus_per_worker: int | None = None,
 ) -> TrainReport:
-    """Train with Ray on this machine (or the cluster Ray is connected to) and evaluate."""
+    """Train with Ray on this machine (or the cluster Ray is connected to) and evaluate.
+
+    Each worker gets ``cpus_per_worker`` cores (default: this machine's cores shared evenly) and
+    as many torch threads; Ray would otherwise hold a one-CPU worker to one thread.
+    """
     import ray
     import ray.data
     import torch
@@ -157,6 +171,7 @@ def run_training(
 
     started = time.perf_counter()
     use_gpu = torch.cuda.is_available()
+    cpus = cpus_per_worker or max(1, (os.cpu_count() or 1) // workers)
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
     trainer = TorchTrainer(
@@ -164,9 +179,10 @@ def run_training(
         train_loop_config={
             "train": json.loads(config.model_dump_json()),
             "base": str(base) if base else None,
+            "threads": cpus,
         },
         scaling_config=ScalingConfig(
-            num_workers=workers, use_gpu=use_gpu, resources_per_worker={"CPU": 1}
+            num_workers=workers, use_gpu=use_gpu, resources_per_worker={"CPU": cpus}
         ),
         run_config=RunConfig(
             name=run_name,
@@ -203,6 +219,7 @@ def run_training(
                 "unalignable",
                 "out_of_vocabulary",
                 "usable_utterances",
+                "peak_rss_mb",
             )
             if k in metrics
         },

@@ -41,6 +41,17 @@ def register(commands: Any) -> None:
         "--repeats", type=_positive, default=3, help="alternating runs; medians compared"
     )
     asr.set_defaults(run=run_asr)
+    train = kinds.add_parser(
+        "train",
+        help="Ray Train loop vs a plain PyTorch loop: samples/s, audio-s/s, padding, memory",
+        epilog="example: ai2text bench train --steps 40 --utterances 200",
+    )
+    train.add_argument("--manifest", type=Path, help="default: synthetic speech of the team corpus")
+    train.add_argument("--utterances", type=_positive, default=200)
+    train.add_argument("--steps", type=_positive, default=40)
+    train.add_argument("--batch-seconds", type=float, default=60.0)
+    train.add_argument("--preset", choices=["tiny", "small", "large"], default="tiny")
+    train.set_defaults(run=run_train)
 
 
 def _positive(text: str) -> int:
@@ -84,4 +95,34 @@ def run_asr(args: argparse.Namespace) -> int:
         print_result(
             bench_asr(model, label, paths, batch_size=args.batch_size, repeats=args.repeats)
         )
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ai2text.asr.training import TrainConfig
+    from ai2text.audio.synth import SynthOptions, synthesize
+    from ai2text.bench.train_bench import bench_train
+    from ai2text.config import load_settings
+    from ai2text.data.manifest import read_manifest
+    from ai2text.text.corpus import corpus_sentences
+
+    settings = load_settings()
+    config = TrainConfig(
+        preset=args.preset,
+        max_steps=args.steps,
+        batch_seconds=args.batch_seconds,
+        warmup_steps=min(10, args.steps),
+        log_every=max(1, args.steps // 4),
+        checkpoint_every=args.steps,
+    )
+    with tempfile.TemporaryDirectory(prefix="ai2text-bench-") as tmp:
+        if args.manifest is not None:
+            manifest = args.manifest
+        else:
+            sentences = corpus_sentences("train")[: args.utterances]
+            manifest = synthesize(
+                sentences, Path(tmp), SynthOptions(seed=7), progress=False
+            ).manifest
+        for line in bench_train(config, read_manifest(manifest), settings.blob_dir / "runs"):
+            print(json.dumps(line), flush=True)
     return 0
