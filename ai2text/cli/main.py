@@ -24,6 +24,7 @@ from ai2text.cli import (
     doctor_cmd,
     models_cmd,
     synth_cmd,
+    text_cmd,
     train_cmd,
 )
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (
         doctor_cmd,
         synth_cmd,
+        text_cmd,
         asr_cmd,
         train_cmd,
         models_cmd,
