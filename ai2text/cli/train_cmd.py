@@ -18,8 +18,11 @@ def register(commands: Any) -> None:
         epilog="example: ai2text train --manifest train.jsonl --val-manifest val.jsonl "
         "--preset tiny --max-steps 2000 --workers 2 --out runs/tiny",
     )
-    parser.add_argument("--manifest", type=Path, required=True)
-    parser.add_argument("--val-manifest", type=Path, required=True)
+    parser.add_argument("--manifest", type=Path, help="training manifest (or --dataset)")
+    parser.add_argument("--val-manifest", type=Path, help="validation manifest (or --dataset)")
+    parser.add_argument(
+        "--dataset", help="a built dataset's hash: its train and val splits (ai2text dataset build)"
+    )
     parser.add_argument("--preset", choices=["tiny", "small", "large"], default="tiny")
     parser.add_argument("--base", help="fine-tune from this registry version or .nemo")
     parser.add_argument("--max-steps", type=int, default=1000)
@@ -68,24 +71,34 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"invalid training settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
         ) from exc
-    train_rows = read_manifest(args.manifest)
-    val_rows = read_manifest(args.val_manifest)
+    if (args.dataset is None) == (args.manifest is None or args.val_manifest is None):
+        raise InputError("give --manifest and --val-manifest, or --dataset")
     with open_platform() as platform:
+        if args.dataset is not None:
+            from ai2text.data.builder import local_rows
+
+            cache = platform.settings.home / "cache" / "datasets"
+            blobs = platform.registry.blobs
+            train_rows = local_rows(blobs, args.dataset, "train", cache)
+            val_rows = local_rows(blobs, args.dataset, "val", cache)
+            sources = [args.dataset.encode()]
+        else:
+            train_rows = read_manifest(args.manifest)
+            val_rows = read_manifest(args.val_manifest)
+            sources = [args.manifest.read_bytes(), args.val_manifest.read_bytes()]
+        if not train_rows or not val_rows:
+            raise InputError("the training and validation sets must not be empty")
         if platform.settings.blob_backend != "local":
             raise ConfigError("training checkpoints need AI2TEXT_BLOB_BACKEND=local for now")
         base_path, base_version = (None, None)
         if args.base:
             base_path, base_version = platform.registry.resolve(args.base)
         digest = hashlib.sha256()
-        for part in (
-            args.manifest.read_bytes(),
-            args.val_manifest.read_bytes(),
-            config.model_dump_json().encode(),
-            str(base_version).encode(),
-        ):
+        for part in (*sources, config.model_dump_json().encode(), str(base_version).encode()):
             digest.update(part)
         name = args.run_name or f"train-{args.preset}-{digest.hexdigest()[:12]}"
-        run_id = start_run(platform.db, name, config, base_version, str(args.manifest))
+        dataset_uri = f"datasets/{args.dataset}" if args.dataset else str(args.manifest)
+        run_id = start_run(platform.db, name, config, base_version, dataset_uri)
         try:
             report = run_training(
                 config,

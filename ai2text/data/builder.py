@@ -19,10 +19,12 @@ import json
 import tarfile
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from ai2text.errors import ConflictError, InputError
+from ai2text.data.manifest import ManifestRow
+from ai2text.errors import ConflictError, InputError, NotFoundError
 from ai2text.store.blobs import BlobStore, dataset_key
 from ai2text.store.database import Database
 from ai2text.store.splits import SPLITS
@@ -200,3 +202,22 @@ def _shard(blobs: BlobStore, items: Sequence[Utterance]) -> bytes:
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def local_rows(blobs: BlobStore, dataset_hash: str, split: str, cache: Path) -> list[ManifestRow]:
+    """A built split as manifest rows whose audio is a local file (downloaded once if needed)."""
+    from ai2text.data.manifest import parse_row
+
+    key = dataset_key(dataset_hash, f"{split}/manifest.jsonl")
+    if not blobs.exists(dataset_key(dataset_hash, "stats.json")):
+        raise NotFoundError(f"no complete dataset {dataset_hash}; see ai2text dataset build")
+    rows = []
+    for line in blobs.get_bytes(key).decode("utf-8").splitlines():
+        row = parse_row(json.loads(line))
+        local = blobs.local_path(row.audio_filepath) if hasattr(blobs, "local_path") else None
+        if local is None:
+            local = cache / row.audio_filepath
+            if not local.is_file():
+                blobs.download(row.audio_filepath, local)
+        rows.append(replace(row, audio_filepath=str(local)))
+    return rows

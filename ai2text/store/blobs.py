@@ -165,6 +165,10 @@ class LocalBlobStore:
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
 
+    def local_path(self, key: str) -> Path:
+        """Where a blob lies on this machine (no copy needed)."""
+        return self._path(key)
+
     def check(self) -> str:
         return _round_trip(self, f"local folder {self.root}")
 

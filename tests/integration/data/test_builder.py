@@ -126,3 +126,16 @@ def test_a_speaker_in_two_splits_stops_the_build() -> None:
 
     with pytest.raises(ConflictError, match="spk"):
         _check_disjoint([utterance("train"), utterance("test")])
+
+
+def test_a_built_split_reads_back_as_local_rows(populated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from ai2text.data.builder import local_rows
+    from ai2text.errors import NotFoundError
+
+    db, blobs, _ = populated
+    report = build(db, blobs, SelectionPolicy())
+    rows = local_rows(blobs, report.dataset_hash, "train", tmp_path / "cache")
+    assert len(rows) == 6
+    assert all(Path(r.audio_filepath).is_file() and r.speaker for r in rows)
+    with pytest.raises(NotFoundError, match="no complete dataset"):
+        local_rows(blobs, "0123456789abcdef", "train", tmp_path / "cache")

@@ -42,3 +42,18 @@ def test_config_error_exits_non_zero_with_a_message(
     monkeypatch.delenv("AI2TEXT_DATABASE_URL", raising=False)
     assert main(["db", "url"]) == 1
     assert "AI2TEXT_DATABASE_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train"],
+        ["train", "--manifest", "m.jsonl"],
+        ["train", "--dataset", "abc", "--manifest", "m.jsonl", "--val-manifest", "v.jsonl"],
+    ],
+)
+def test_train_needs_manifests_or_a_dataset(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert "--manifest and --val-manifest, or --dataset" in capsys.readouterr().err
