@@ -2,7 +2,7 @@
 
 Each check really uses its component (a query, a blob round trip, a vector-store call, a bus
 statistics read, the production model's file checked, ffmpeg run, espeak-ng speaking each
-Vietnamese voice) and, when broken, says what to do. Ray joins with the Serving issue.
+Vietnamese voice, Ray Train importable) and, when broken, says what to do.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _safe(name: str, check: Callable[[], str], fix: str) -> ComponentState:
 
 
 def check_components(settings: Settings) -> list[ComponentState]:
-    """Check database, blobs, vectors, bus, model, ffmpeg and espeak-ng on the given settings."""
+    """Check database, blobs, vectors, bus, model, ffmpeg, espeak-ng and ray."""
     from ai2text.store.blobs import open_blob_store
     from ai2text.store.database import Database, open_database
 
@@ -81,6 +81,7 @@ def check_components(settings: Settings) -> list[ComponentState]:
         opened.close()
     states.append(_safe("ffmpeg", lambda: _ffmpeg(settings), _FFMPEG_FIX))
     states.append(_safe("espeak-ng", _espeak, _ESPEAK_FIX))
+    states.append(_safe("ray", _ray, _RAY_FIX))
     return states
 
 
@@ -101,6 +102,19 @@ _FFMPEG_FIX = (
     "install the imageio-ffmpeg wheel or a system ffmpeg, or set AI2TEXT_AUDIO__FFMPEG_PATH"
 )
 _ESPEAK_FIX = "install the espeakng-loader wheel or Debian's espeak-ng"
+_RAY_FIX = "install the train extra (make test or pip install -e '.[train]')"
+
+
+def _ray() -> str:
+    """Ray importable with Train; a local cluster starts per run unless RAY_ADDRESS names one."""
+    import importlib.metadata
+    import os
+
+    import ray.train.torch  # noqa: F401 - importing is the check
+
+    address = os.environ.get("RAY_ADDRESS")
+    where = f"cluster at {address}" if address else "local cluster started per run"
+    return f"ray {importlib.metadata.version('ray')} with Ray Train ({where})"
 
 
 def _model(settings: Settings, db: Any) -> str:

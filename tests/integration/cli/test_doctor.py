@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-COMPONENTS = {"database", "blobs", "vectors", "bus", "model", "ffmpeg", "espeak-ng"}
+COMPONENTS = {"database", "blobs", "vectors", "bus", "model", "ffmpeg", "espeak-ng", "ray"}
 
 
 def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
