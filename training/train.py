@@ -3,10 +3,10 @@
 Each worker builds the model from a preset (or loads a base version for fine-tuning), takes its
 shard of the manifest rows from Ray Data, and trains on length-packed batches; gradients are
 averaged by DDP (gloo on CPU). Every ``log_every`` steps all workers report; rank 0 attaches a
-checkpoint every ``checkpoint_every`` steps and at the end (with the ``.nemo``). Checkpoints go to
-``<blob root>/runs/<run name>``; starting a run with the name of one that was killed resumes it
-from its last checkpoint's step. The driver then evaluates the final model on the validation
-manifest.
+checkpoint every ``checkpoint_every`` steps and at the end (with the ``.nemo``). Checkpoints go
+to ``runs/<run name>`` in the blob store (a folder, or the S3 bucket); starting a run with the
+name of one that was killed resumes it from its last checkpoint's step. The driver then
+evaluates the final model on the validation manifest.
 """
 
 from __future__ import annotations
@@ -149,11 +149,12 @@ def run_training(
     val_rows: list[ManifestRow],
     *,
     workers: int,
-    storage: Path,
+    storage: str,
     run_name: str,
     out_dir: Path,
     base: Path | None = None,
     cpus_per_worker: int | None = None,
+    storage_filesystem: Any = None,
 ) -> TrainReport:
     """Train with Ray on this machine (or the cluster Ray is connected to) and evaluate.
 
@@ -186,7 +187,8 @@ def run_training(
         ),
         run_config=RunConfig(
             name=run_name,
-            storage_path=str(storage),
+            storage_path=storage,
+            storage_filesystem=storage_filesystem,
             checkpoint_config=CheckpointConfig(num_to_keep=2),
         ),
         datasets={"train": ray.data.from_items([row.to_json() for row in train_rows])},

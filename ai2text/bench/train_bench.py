@@ -67,7 +67,7 @@ def plain_loop(config: TrainConfig, rows: list[ManifestRow]) -> LoopFigures:
 
 
 def bench_train(
-    config: TrainConfig, rows: list[ManifestRow], storage: Path
+    config: TrainConfig, rows: list[ManifestRow], storage: str, filesystem: Any = None
 ) -> list[dict[str, Any]]:
     from training.train import run_training
 
@@ -82,6 +82,7 @@ def bench_train(
             storage=storage,
             run_name=f"bench-train-{int(time.time())}",
             out_dir=Path(out),
+            storage_filesystem=filesystem,
         )
     total = time.perf_counter() - started
     ray = report.metrics

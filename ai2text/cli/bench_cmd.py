@@ -104,6 +104,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ai2text.bench.train_bench import bench_train
     from ai2text.config import load_settings
     from ai2text.data.manifest import read_manifest
+    from ai2text.store.blobs import run_storage
     from ai2text.text.corpus import corpus_sentences
 
     settings = load_settings()
@@ -123,6 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
             manifest = synthesize(
                 sentences, Path(tmp), SynthOptions(seed=7), progress=False
             ).manifest
-        for line in bench_train(config, read_manifest(manifest), settings.blob_dir / "runs"):
+        storage, filesystem = run_storage(settings)
+        for line in bench_train(config, read_manifest(manifest), storage, filesystem):
             print(json.dumps(line), flush=True)
     return 0

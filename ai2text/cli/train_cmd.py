@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from ai2text.asr.training import TrainConfig
     from ai2text.cli.context import open_platform
     from ai2text.data.manifest import read_manifest
-    from ai2text.errors import ConfigError, InputError
+    from ai2text.errors import InputError
+    from ai2text.store.blobs import run_storage
     from ai2text.store.runs import finish_run, record_epochs, start_run
     from training.train import run_training
 
@@ -88,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
             sources = [args.manifest.read_bytes(), args.val_manifest.read_bytes()]
         if not train_rows or not val_rows:
             raise InputError("the training and validation sets must not be empty")
-        if platform.settings.blob_backend != "local":
-            raise ConfigError("training checkpoints need AI2TEXT_BLOB_BACKEND=local for now")
+        storage, filesystem = run_storage(platform.settings)
         base_path, base_version = (None, None)
         if args.base:
             base_path, base_version = platform.registry.resolve(args.base)
@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
                 train_rows,
                 val_rows,
                 workers=args.workers,
-                storage=platform.settings.blob_dir / "runs",
+                storage=storage,
+                storage_filesystem=filesystem,
                 run_name=name,
                 out_dir=args.out,
                 base=base_path,

@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ai2text.config import Settings
 from ai2text.errors import InputError, NotFoundError, StorageError
@@ -302,6 +302,24 @@ def _round_trip(store: BlobStore, where: str) -> str:
     finally:
         store.delete(key)
     return f"{where} (write, read and delete ok)"
+
+
+def run_storage(settings: Settings) -> tuple[str, Any]:
+    """Where training runs keep their checkpoints: a path and, for S3, a pyarrow filesystem
+    (what Ray Train's ``RunConfig(storage_path=..., storage_filesystem=...)`` takes)."""
+    if settings.blob_backend == "local":
+        return str(settings.blob_dir / "runs"), None
+    import pyarrow.fs
+
+    s3 = settings.s3
+    filesystem = pyarrow.fs.S3FileSystem(
+        access_key=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+        secret_key=s3.secret_access_key.get_secret_value() if s3.secret_access_key else None,
+        region=s3.region,
+        endpoint_override=s3.endpoint_url,
+    )
+    prefix = s3.prefix.strip("/")
+    return f"{s3.bucket}/{prefix + '/' if prefix else ''}runs", filesystem
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

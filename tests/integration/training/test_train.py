@@ -88,3 +88,42 @@ def test_killed_run_resumes_and_finishes(settings: Settings, db: Database, tmp_p
         epochs = conn.execute("SELECT count(*), max(step) FROM epoch_metrics").fetchone()
     assert status == ("succeeded", "24")
     assert epochs is not None and epochs[0] >= 1 and epochs[1] == 24
+
+
+@pytest.mark.integration
+def test_checkpoints_go_to_the_s3_bucket(
+    settings: Settings, db: Database, tmp_path: Path, s3_endpoint: str
+) -> None:
+    import boto3
+
+    bucket = "ai2text-train-test"
+    boto3.client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
+        aws_secret_access_key="testing", region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)  # fmt: skip
+    synthesize(
+        SENTENCES[:6],
+        tmp_path / "data",
+        SynthOptions(voices=("vi",), variants=(None,)),
+        progress=False,
+    )
+    command, env = train_command(settings, tmp_path / "data", tmp_path / "out")
+    command[command.index("--max-steps") + 1] = "4"
+    command[command.index("--workers") + 1] = "1"
+    env.update(
+        AI2TEXT_BLOB_BACKEND="s3",
+        AI2TEXT_S3__BUCKET=bucket,
+        AI2TEXT_S3__ENDPOINT_URL=s3_endpoint,
+        AI2TEXT_S3__ACCESS_KEY_ID="testing",
+        AI2TEXT_S3__SECRET_ACCESS_KEY="testing",
+    )
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert Path(json.loads(finished.stdout)["checkpoint"]).is_file()
+    listed = boto3.client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
+        aws_secret_access_key="testing", region_name="us-east-1",
+    ).list_objects_v2(Bucket=bucket, Prefix=f"runs/{RUN}/")  # fmt: skip
+    keys = [item["Key"] for item in listed.get("Contents", [])]
+    assert any(k.endswith("/model.nemo") for k in keys), keys
+    assert any(k.endswith("/progress.json") for k in keys)
