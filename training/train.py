@@ -97,9 +97,9 @@ def _worker_loop(config: dict[str, Any]) -> None:
                 "audio_seconds_per_s": audio_seconds / max(elapsed, 1e-9),
                 "samples_per_s": samples / max(elapsed, 1e-9),
                 "padding_fraction": 1 - real / padded if padded else 0.0,
-                "unalignable": len(loader.alignment.unalignable),
-                "out_of_vocabulary": len(loader.alignment.out_of_vocabulary),
-                "usable_utterances": loader.alignment.usable,
+                "unalignable": len(loader.report.unalignable),
+                "out_of_vocabulary": len(loader.report.out_of_vocabulary),
+                "usable_utterances": loader.report.usable,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
             final = step == train.max_steps

@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from ai2text.asr.alignability import AlignmentReport, check_utterances
+from ai2text.asr.alignability import check_utterances
 from ai2text.audio.augment import change_speed
-from ai2text.audio.batching import pack_by_length, padding_fraction
+from ai2text.audio.batching import pack_by_length
 from ai2text.audio.transcoder import SAMPLE_RATE, load_audio
 from ai2text.config import AudioSettings
 from ai2text.data.manifest import ManifestRow
@@ -96,10 +96,6 @@ class BatchLoader:
         self._audio: dict[int, npt.NDArray[np.float32]] = {}
         self._settings = AudioSettings()
 
-    @property
-    def alignment(self) -> AlignmentReport:
-        return self.report
-
     def _samples(self, index: int) -> npt.NDArray[np.float32]:
         cached = self._audio.get(index)
         if cached is None:
@@ -113,15 +109,6 @@ class BatchLoader:
         batches = pack_by_length(lengths, budget, self.config.max_batch_items)
         order = np.random.default_rng([self.seed, number, 1]).permutation(len(batches))
         return [batches[i] for i in order]
-
-    def padding(self) -> float:
-        lengths = [max(1, int(r.duration * SAMPLE_RATE)) for r in self.rows]
-        return padding_fraction(
-            lengths,
-            pack_by_length(
-                lengths, int(self.config.batch_seconds * SAMPLE_RATE), self.config.max_batch_items
-            ),
-        )
 
     def batches(self, start_epoch: int = 0) -> Iterator[tuple[int, Batch]]:
         """(epoch, batch) forever."""
