@@ -113,28 +113,26 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from ai2text.audio.transcoder import load_audio
     from ai2text.cli.context import open_platform
     from ai2text.data.manifest import read_manifest
-    from ai2text.eval.metrics import score_corpus, score_utterance
+    from ai2text.eval.evaluate import score_rows
+    from ai2text.eval.metrics import score_corpus
 
     rows = read_manifest(args.manifest)
     with open_platform() as platform, _transcriber(args, platform) as transcriber:
-        audios = [load_audio(Path(r.audio_filepath), platform.settings.audio).samples for r in rows]
-        transcripts = transcriber.transcribe(audios)
-        scores = [score_utterance(r.text, t.text) for r, t in zip(rows, transcripts, strict=True)]
+        scored = score_rows(transcriber, rows, platform.settings.audio)
         if args.per_utterance:
             with open(args.per_utterance, "w", encoding="utf-8") as handle:
-                for row, transcript, score in zip(rows, transcripts, scores, strict=True):
+                for item in scored:
                     line = {
-                        "audio": row.audio_filepath,
-                        "reference": row.text,
-                        "hypothesis": transcript.text,
-                        "wer": round(score.wer, 4),
-                        "cer": round(score.cer, 4),
+                        "audio": item.row.audio_filepath,
+                        "reference": item.row.text,
+                        "hypothesis": item.transcript.text,
+                        "wer": round(item.score.wer, 4),
+                        "cer": round(item.score.cer, 4),
                     }
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-        result: dict[str, Any] = {**score_corpus(scores).to_json()}
+        result: dict[str, Any] = {**score_corpus([s.score for s in scored]).to_json()}
         result.update(
             {"model_version": transcriber.model_version, "decoder": args.decoder, "lm": args.lm}
         )

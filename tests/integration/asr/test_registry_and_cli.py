@@ -76,12 +76,24 @@ def test_import_promote_and_transcribe(
     assert model_state["ok"] is True and entry.version in model_state["detail"]
     assert checked.returncode == 0, checked.stdout
 
-    evaluated = run_cli(settings, "eval", "--manifest", str(trained_tiny.manifest))
+    per_utterance = settings.home / "per-utterance.jsonl"
+    evaluated = run_cli(
+        settings,
+        "eval",
+        "--manifest",
+        str(trained_tiny.manifest),
+        "--per-utterance",
+        str(per_utterance),
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert report["utterances"] == len(trained_tiny.rows)
     assert report["cer"] < 0.1 and report["wer"] < 0.3
     assert {"tone_error_rate", "diacritic_error_rate"} <= set(report)
+    lines = [json.loads(line) for line in per_utterance.read_text().splitlines()]
+    assert len(lines) == len(trained_tiny.rows)
+    assert lines[0]["reference"] == trained_tiny.rows[0]["text"]
+    assert set(lines[0]) == {"audio", "reference", "hypothesis", "wer", "cer"}
 
 
 def test_a_second_promotion_retires_the_first(
