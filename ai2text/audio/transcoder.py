@@ -295,16 +295,12 @@ def load_audio(path: Path, settings: AudioSettings) -> DecodedAudio:
                         f"{settings.max_duration_s:.0f} s allowed)"
                     )
                 data = handle.readframes(frames)
-                if len(data) < frames * 2:
-                    raise AudioDecodeError(
-                        f"the file is truncated: its header announces {duration:.2f} s of audio "
-                        f"but it holds {len(data) / 2 / SAMPLE_RATE:.2f} s"
-                    )
-                if frames > 0:
+                if frames > 0 and len(data) == frames * 2:
                     samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
                     return DecodedAudio(samples, "wav", duration)
     except (wave.Error, EOFError, OSError):
-        pass  # not a plain WAV (or damaged): the transcoder decides and explains
+        pass
+    # not a complete plain WAV (another format, or truncated): the transcoder decides and explains
     return decode_file(path, settings)
 
 

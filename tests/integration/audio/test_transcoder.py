@@ -128,7 +128,7 @@ def test_our_wav_is_read_directly_and_others_are_decoded(media: Path, tmp_path: 
         load_audio(native, AudioSettings(max_duration_s=0.5))
     broken = tmp_path / "broken.wav"
     broken.write_bytes(native.read_bytes()[:1000])
-    with pytest.raises(AudioDecodeError):
+    with pytest.raises(AudioDecodeError, match="truncated"):
         load_audio(broken, SETTINGS)
 
 
