@@ -120,9 +120,8 @@ def _ray() -> str:
 def _model(settings: Settings, db: Any) -> str:
     from ai2text.asr.archive import inspect_archive
     from ai2text.registry.registry import ModelRegistry
-    from ai2text.store.blobs import open_blob_store
 
-    registry = ModelRegistry(db, open_blob_store(settings), settings.home / "models")
+    registry = ModelRegistry.from_settings(db, settings)
     production = registry.production()
     if production is None:
         raise NotFoundError("no production model")

@@ -20,10 +20,8 @@ class Platform:
 
 @contextmanager
 def open_platform() -> Iterator[Platform]:
-    from ai2text.store.blobs import open_blob_store
     from ai2text.store.database import open_database
 
     settings = load_settings()
     with open_database(settings) as db:
-        registry = ModelRegistry(db, open_blob_store(settings), settings.home / "models")
-        yield Platform(settings, db, registry)
+        yield Platform(settings, db, ModelRegistry.from_settings(db, settings))

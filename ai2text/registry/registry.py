@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from ai2text.bus.bus import EventBus
 from ai2text.bus.events import MODEL_PROMOTED, CloudEvent
+from ai2text.config import Settings
 from ai2text.errors import ConflictError, InputError, ModelLoadError, NotFoundError
 from ai2text.store.blobs import BlobStore, model_key
 from ai2text.store.database import Database
@@ -79,6 +80,13 @@ class ModelRegistry:
         self.db = db
         self.blobs = blobs
         self.cache_dir = cache_dir
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> ModelRegistry:
+        """The configured blob store, with files cached under ``AI2TEXT_HOME/models``."""
+        from ai2text.store.blobs import open_blob_store
+
+        return cls(db, open_blob_store(settings), settings.home / "models")
 
     def register(
         self,
