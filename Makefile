@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 run: setup
+	$(BIN)/ai2text models bootstrap
 	-$(BIN)/ai2text doctor
 	$(BIN)/ai2text db start
 

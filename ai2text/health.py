@@ -124,7 +124,12 @@ def _model(settings: Settings, db: Any) -> str:
     registry = ModelRegistry.from_settings(db, settings)
     production = registry.production()
     if production is None:
-        raise NotFoundError("no production model")
+        if registry.bootstrap is None:
+            raise NotFoundError("no production model")
+        return (
+            f"no production model yet: the bundled {registry.bootstrap.version} becomes production"
+            " on first use (ai2text models bootstrap)"
+        )
     listing = inspect_archive(registry.fetch(production.version))
     size = (
         f"{production.parameters / 1e6:.1f} M parameters"

@@ -29,6 +29,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
     import ray.train.torch
     import torch
 
+    from ai2text.allocator import keep_freed_memory
     from ai2text.asr.model import build_model, load_model
     from ai2text.asr.training import (
         BatchLoader,
@@ -41,6 +42,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
     )
     from ai2text.data.manifest import parse_row
 
+    keep_freed_memory()
     train = TrainConfig.model_validate(config["train"])
     torch.set_num_threads(int(config["threads"]))
     context = ray.train.get_context()
@@ -167,6 +169,7 @@ def run_training(
     from ray.train import CheckpointConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
+    from ai2text.allocator import training_process_env
     from ai2text.asr.model import load_model
     from ai2text.eval.evaluate import evaluate_model
 
@@ -174,7 +177,12 @@ def run_training(
     use_gpu = torch.cuda.is_available()
     cpus = cpus_per_worker or max(1, (os.cpu_count() or 1) // workers)
     if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env={"env_vars": training_process_env()},
+        )
     trainer = TorchTrainer(
         _worker_loop,
         train_loop_config={

@@ -32,9 +32,11 @@ def plain_loop(config: TrainConfig, rows: list[ManifestRow]) -> LoopFigures:
     """The peer: the same core, one process, no Ray."""
     import torch
 
+    from ai2text.allocator import keep_freed_memory
     from ai2text.asr.model import build_model
     from ai2text.asr.training import BatchLoader, Optimization, tokenizer_for, train_step
 
+    keep_freed_memory()
     torch.manual_seed(config.seed)
     model = build_model(config.preset)
     core = model.module

@@ -10,7 +10,9 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("models", help="model registry: list, show, import, promote")
+    parser = commands.add_parser(
+        "models", help="model registry: list, show, import, promote, bootstrap, gate"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="every version, newest first").set_defaults(run=run_list)
     show = actions.add_parser("show", help="one version as JSON")
@@ -32,6 +34,11 @@ def register(commands: Any) -> None:
     promote.add_argument("version")
     promote.add_argument("--reason", default="promoted by hand")
     promote.set_defaults(run=run_promote)
+    bootstrap = actions.add_parser(
+        "bootstrap",
+        help="make the bundled bootstrap model production if there is no production model",
+    )
+    bootstrap.set_defaults(run=run_bootstrap)
     gate = actions.add_parser(
         "gate",
         help="score a candidate and production on a test manifest; promote only if better",
@@ -84,6 +91,20 @@ def run_promote(args: argparse.Namespace) -> int:
             entry = platform.registry.promote(
                 args.version, actor=_actor(), reason=args.reason, bus=bus
             )
+        finally:
+            bus.close()
+        print(json.dumps(entry.to_json(), ensure_ascii=False))
+    return 0
+
+
+def run_bootstrap(args: argparse.Namespace) -> int:
+    from ai2text.bus.bus import open_bus
+    from ai2text.cli.context import open_platform
+
+    with open_platform() as platform:
+        bus = open_bus(platform.settings, platform.db)
+        try:
+            entry = platform.registry.adopt_bootstrap(bus)
         finally:
             bus.close()
         print(json.dumps(entry.to_json(), ensure_ascii=False))

@@ -4,9 +4,11 @@ in ``model_versions`` (preset, vocabulary, metrics, status, lineage).
 Importing checks the file by really loading it (safely); the version name defaults to the preset
 and the file's SHA-256, so importing the same file twice is a no-op. Promotion is one transaction:
 the old production version is retired, the new one becomes production, an audit row is written
-and, given a bus, ``model.promoted`` is published with it. The production version is the default
-model of ``transcribe``, ``eval`` and serving. Files are cached under ``AI2TEXT_HOME/models`` and
-checked against their SHA-256 before use.
+and, given a bus, ``model.promoted`` is published with it; promotions are serialised by a
+transaction-scoped advisory lock. The production version is the default model of ``transcribe``,
+``eval`` and serving; a registry with none adopts the bundled bootstrap model (registered and
+promoted once, only while there is still no production version). Files are cached under
+``AI2TEXT_HOME/models`` and checked against their SHA-256 before use.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ai2text.asr.bootstrap import BundledModel, bundled_bootstrap
 from ai2text.bus.bus import EventBus
 from ai2text.bus.events import MODEL_PROMOTED, CloudEvent
 from ai2text.config import Settings
@@ -29,6 +32,7 @@ from ai2text.store.blobs import BlobStore, model_key
 from ai2text.store.database import Database
 from ai2text.store.metadata import record_audit
 
+_PROMOTION_LOCK = 0x61693274_6D6F6431  # pg_advisory_xact_lock key: 'ai2t' 'mod1'
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _COLUMNS = (
     "version, preset, vocabulary, kind, parameters, uri, sha256, status, metrics, parent_version,"
@@ -76,17 +80,25 @@ def _row(row: tuple[Any, ...]) -> ModelVersion:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, blobs: BlobStore, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        cache_dir: Path,
+        bootstrap: BundledModel | None = None,
+    ) -> None:
         self.db = db
         self.blobs = blobs
         self.cache_dir = cache_dir
+        self.bootstrap = bootstrap
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> ModelRegistry:
-        """The configured blob store, with files cached under ``AI2TEXT_HOME/models``."""
+        """The configured blob store, files cached under ``AI2TEXT_HOME/models``, and the
+        bundled bootstrap model as the fallback production version."""
         from ai2text.store.blobs import open_blob_store
 
-        return cls(db, open_blob_store(settings), settings.home / "models")
+        return cls(db, open_blob_store(settings), settings.home / "models", bundled_bootstrap())
 
     def register(
         self,
@@ -177,10 +189,26 @@ class ModelRegistry:
         return _row(row) if row else None
 
     def promote(
-        self, version: str, *, actor: str, reason: str, bus: EventBus | None = None
+        self,
+        version: str,
+        *,
+        actor: str,
+        reason: str,
+        bus: EventBus | None = None,
+        only_if_none: bool = False,
     ) -> ModelVersion:
-        """Make ``version`` production, retiring the current one, in one transaction."""
+        """Make ``version`` production, retiring the current one, in one transaction.
+
+        With ``only_if_none`` the current production version (if any) is kept and returned.
+        """
         with self.db.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PROMOTION_LOCK,))
+            if only_if_none:
+                current = conn.execute(
+                    "SELECT version FROM model_versions WHERE status = 'production'"
+                ).fetchone()
+                if current is not None:
+                    return self.get(current[0])
             row = conn.execute(
                 "SELECT status FROM model_versions WHERE version = %s FOR UPDATE", (version,)
             ).fetchone()
@@ -222,6 +250,30 @@ class ModelRegistry:
                 )
         return self.get(version)
 
+    def adopt_bootstrap(self, bus: EventBus | None = None) -> ModelVersion:
+        """The production version, or else the bundled bootstrap model made production."""
+        production = self.production()
+        if production is not None:
+            return production
+        if self.bootstrap is None:
+            raise NotFoundError(
+                "no production model: import one (ai2text models import PATH) and promote it "
+                "(ai2text models promote VERSION), or pass --model"
+            )
+        self.register(
+            self.bootstrap.path,
+            actor="system:bootstrap",
+            version=self.bootstrap.version,
+            metrics=self.bootstrap.metrics,
+        )
+        return self.promote(
+            self.bootstrap.version,
+            actor="system:bootstrap",
+            reason="bootstrap: the registry had no production model",
+            bus=bus,
+            only_if_none=True,
+        )
+
     def fetch(self, version: str) -> Path:
         """The version's file on local disk (downloaded once, checked against its SHA-256)."""
         entry = self.get(version)
@@ -237,12 +289,7 @@ class ModelRegistry:
     def resolve(self, version_or_path: str | None) -> tuple[Path, str]:
         """A model file and its label: a path as given, a registry version, or production."""
         if version_or_path is None:
-            production = self.production()
-            if production is None:
-                raise NotFoundError(
-                    "no production model: import one (ai2text models import PATH) and promote it "
-                    "(ai2text models promote VERSION), or pass --model"
-                )
+            production = self.production() or self.adopt_bootstrap()
             return self.fetch(production.version), production.version
         candidate = Path(version_or_path)
         if candidate.suffix == ".nemo" or candidate.exists():

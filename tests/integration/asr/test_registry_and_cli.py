@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from ai2text.asr.bootstrap import BundledModel
 from ai2text.asr.model import load_model
 from ai2text.bus.bus import open_bus
 from ai2text.config import Settings
@@ -112,6 +114,53 @@ def test_a_second_promotion_retires_the_first(
     assert second.parent_version == first.version
     with pytest.raises(NotFoundError):
         registry.promote("v9", actor="test", reason="r")
+
+
+def test_an_empty_registry_adopts_the_bootstrap_model_once(
+    db: Database, settings: Settings, trained_tiny: TrainedModel, tmp_path: Path
+) -> None:
+    bundled = BundledModel("bootstrap-test", trained_tiny.path, {"heldout_cer": 0.05})
+    registry = ModelRegistry(
+        db, LocalBlobStore(settings.blob_dir), settings.home / "models", bundled
+    )
+    assert registry.resolve(None)[1] == "bootstrap-test"
+    assert registry.adopt_bootstrap().version == "bootstrap-test"
+    entry = registry.get("bootstrap-test")
+    assert entry.status == "production" and entry.metrics == {"heldout_cer": 0.05}
+    with db.connection() as conn:
+        actions = conn.execute("SELECT action, actor FROM audit_log ORDER BY id").fetchall()
+    assert actions == [
+        ("model.register", "system:bootstrap"),
+        ("model.promote", "system:bootstrap"),
+    ]
+    other = tmp_path / "other.nemo"
+    load_model(trained_tiny.path).save(other)
+    registry.register(other, actor="test", version="v2")
+    registry.promote("v2", actor="test", reason="better")
+    assert registry.adopt_bootstrap().version == "v2"  # the bootstrap does not come back
+    kept = registry.promote("bootstrap-test", actor="t", reason="r", only_if_none=True)
+    assert kept.version == "v2" and registry.get("bootstrap-test").status == "retired"
+
+
+def test_racing_first_promotions_leave_one_production(
+    registry: ModelRegistry, db: Database, trained_tiny: TrainedModel, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.nemo"
+    load_model(trained_tiny.path).save(other)
+    registry.register(trained_tiny.path, actor="test", version="a")
+    registry.register(other, actor="test", version="b")
+
+    def first_production(version: str) -> str:
+        return registry.promote(version, actor="t", reason="r", only_if_none=True).version
+
+    with ThreadPoolExecutor(4) as pool:
+        winners = set(pool.map(first_production, ["a", "b", "a", "b"]))
+    assert len(winners) == 1
+    with db.connection() as conn:
+        promotions = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'model.promote'"
+        ).fetchone()
+    assert promotions == (1,)
 
 
 def evil_nemo(path: Path, member: str) -> Path:
