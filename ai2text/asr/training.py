@@ -118,14 +118,13 @@ class BatchLoader:
         while True:
             rng = np.random.default_rng([self.seed, epoch])
             for group in self.epoch(epoch):
-                audios = []
-                for index in group:
-                    samples = self._samples(index)
-                    if self.config.speed_perturb is not None:
-                        samples = change_speed(
-                            samples, float(rng.uniform(*self.config.speed_perturb))
-                        )
-                    audios.append(samples)
+                # one speed per batch: per-utterance speeds would undo the length packing
+                speed = (
+                    float(rng.uniform(*self.config.speed_perturb))
+                    if self.config.speed_perturb is not None
+                    else 1.0
+                )
+                audios = [change_speed(self._samples(index), speed) for index in group]
                 longest = max(a.size for a in audios)
                 signals = torch.zeros(len(audios), longest)
                 for i, samples in enumerate(audios):
