@@ -96,7 +96,8 @@ _BUS_FIX = (
 
 
 _MODEL_FIX = (
-    "import a .nemo (ai2text models import PATH) and promote it (ai2text models promote VERSION)"
+    "import a .nemo (ai2text models import PATH) and promote it (ai2text models promote VERSION), "
+    "or adopt the bundled bootstrap model (ai2text models bootstrap)"
 )
 _FFMPEG_FIX = (
     "install the imageio-ffmpeg wheel or a system ffmpeg, or set AI2TEXT_AUDIO__FFMPEG_PATH"
@@ -124,7 +125,7 @@ def _model(settings: Settings, db: Any) -> str:
     registry = ModelRegistry.from_settings(db, settings)
     production = registry.production()
     if production is None:
-        if registry.bootstrap is None:
+        if registry.bootstrap is None or not registry.auto_bootstrap:
             raise NotFoundError("no production model")
         return (
             f"no production model yet: the bundled {registry.bootstrap.version} becomes production"

@@ -1,7 +1,9 @@
 """``ai2text train`` on Ray Train: a TorchTrainer over the shared training core.
 
 Each worker builds the model from a preset (or loads a base version for fine-tuning), takes its
-shard of the manifest rows from Ray Data, and trains on length-packed batches; gradients are
+part of the training data from Ray Data (manifest rows whose audio files it reads, or WebDataset
+shards that carry the audio; members other than ``.wav`` and ``.json`` are never read, and nothing
+is unpickled), and trains on length-packed batches; gradients are
 averaged by DDP (gloo on CPU). Every ``log_every`` steps all workers report; rank 0 attaches a
 checkpoint every ``checkpoint_every`` steps and at the end (with the ``.nemo``). Checkpoints go
 to ``runs/<run name>`` in the blob store (a folder, or the S3 bucket); starting a run with the
@@ -59,10 +61,16 @@ def _worker_loop(config: dict[str, Any]) -> None:
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
             state = load_checkpoint(Path(folder), core, opt)
-    shard = ray.train.get_dataset_shard("train")
-    rows = [parse_row(dict(row)) for row in shard.iter_rows()]
+    records = list(ray.train.get_dataset_shard("train").iter_rows())
+    rows = [parse_row(json.loads(record["row"])) for record in records]
+    encoded = [record.get("audio") for record in records]
     loader = BatchLoader(
-        rows, tokenizer_for(model), model.frame_s, train, seed=train.seed * 100 + rank
+        rows,
+        tokenizer_for(model),
+        model.frame_s,
+        train,
+        seed=train.seed * 100 + rank,
+        encoded=encoded if any(e is not None for e in encoded) else None,
     )
     batches = loader.batches(start_epoch=state.epoch)
     losses = list(state.losses)
@@ -119,6 +127,35 @@ def _worker_loop(config: dict[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
+class ShardSource:
+    """Training data as WebDataset shards (``{key}.wav`` + ``{key}.json``, as ``ai2text dataset
+    build`` writes them): paths and, for S3, the pyarrow filesystem to read them with."""
+
+    paths: list[str]
+    filesystem: Any = None
+
+
+def _shard_record(sample: dict[str, Any]) -> dict[str, Any]:
+    from ai2text.errors import InputError
+
+    if not isinstance(sample.get("json"), bytes) or not isinstance(sample.get("wav"), bytes):
+        raise InputError(f"shard sample {sample.get('__key__')!r} needs a .wav and a .json member")
+    return {"row": sample["json"].decode("utf-8"), "audio": sample["wav"]}
+
+
+def _training_dataset(train: list[ManifestRow] | ShardSource) -> Any:
+    """Ray Data records ``{"row": manifest JSON, "audio": file bytes (shards only)}``."""
+    import ray.data
+
+    if isinstance(train, ShardSource):
+        shards = ray.data.read_webdataset(
+            train.paths, filesystem=train.filesystem, decoder=None, suffixes=["wav", "json"]
+        )
+        return shards.map(_shard_record)
+    return ray.data.from_items([{"row": json.dumps(row.to_json())} for row in train])
+
+
+@dataclass(frozen=True)
 class TrainReport:
     run_name: str
     steps: int
@@ -147,7 +184,7 @@ class TrainReport:
 
 def run_training(
     config: TrainConfig,
-    train_rows: list[ManifestRow],
+    train: list[ManifestRow] | ShardSource,
     val_rows: list[ManifestRow],
     *,
     workers: int,
@@ -164,7 +201,6 @@ def run_training(
     as many torch threads; Ray would otherwise hold a one-CPU worker to one thread.
     """
     import ray
-    import ray.data
     import torch
     from ray.train import CheckpointConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
@@ -199,7 +235,7 @@ def run_training(
             storage_filesystem=storage_filesystem,
             checkpoint_config=CheckpointConfig(num_to_keep=2),
         ),
-        datasets={"train": ray.data.from_items([row.to_json() for row in train_rows])},
+        datasets={"train": _training_dataset(train)},
     )
     result = trainer.fit()
     if result.checkpoint is None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ai2text.asr.alignability import check_utterances
 from ai2text.audio.augment import change_speed
 from ai2text.audio.batching import pack_by_length
-from ai2text.audio.transcoder import SAMPLE_RATE, load_audio
+from ai2text.audio.transcoder import SAMPLE_RATE, decode_bytes, load_audio
 from ai2text.config import AudioSettings
 from ai2text.data.manifest import ManifestRow
 
@@ -74,7 +74,11 @@ class Batch:
 
 
 class BatchLoader:
-    """This worker's rows as shuffled epochs of length-packed batches; audio is cached in memory."""
+    """This worker's rows as shuffled epochs of length-packed batches; audio is cached in memory.
+
+    Audio comes from each row's file, or from ``encoded`` (the file's bytes, as read from a
+    WebDataset shard) where given for that row.
+    """
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class BatchLoader:
         frame_s: float,
         config: TrainConfig,
         seed: int,
+        encoded: Sequence[bytes | None] | None = None,
     ) -> None:
         slowest = config.speed_perturb[1] if config.speed_perturb else 1.0
         # check against the fastest playback the perturbation may produce
@@ -90,6 +95,7 @@ class BatchLoader:
             [(r.audio_filepath, r.text, r.duration / slowest) for r in rows], tokenize, frame_s
         )
         self.rows = [rows[i] for i in usable]
+        self._encoded = [encoded[i] for i in usable] if encoded is not None else None
         self.tokens = [tokenize(r.text) or [] for r in self.rows]
         self.config = config
         self.seed = seed
@@ -99,7 +105,11 @@ class BatchLoader:
     def _samples(self, index: int) -> npt.NDArray[np.float32]:
         cached = self._audio.get(index)
         if cached is None:
-            cached = load_audio(Path(self.rows[index].audio_filepath), self._settings).samples
+            data = self._encoded[index] if self._encoded is not None else None
+            if data is not None:
+                cached = decode_bytes(data, self._settings, filename="shard.wav").samples
+            else:
+                cached = load_audio(Path(self.rows[index].audio_filepath), self._settings).samples
             self._audio[index] = cached
         return cached
 

@@ -23,6 +23,12 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dataset", help="a built dataset's hash: its train and val splits (ai2text dataset build)"
     )
+    parser.add_argument(
+        "--from-shards",
+        action="store_true",
+        help="with --dataset: read the training split's WebDataset shards (audio inside) "
+        "instead of its manifest and audio files",
+    )
     parser.add_argument("--preset", choices=["tiny", "small", "large"], default="tiny")
     parser.add_argument("--base", help="fine-tune from this registry version or .nemo")
     parser.add_argument("--max-steps", type=int, default=1000)
@@ -46,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ai2text.asr.training import TrainConfig
     from ai2text.cli.context import open_platform
-    from ai2text.data.manifest import read_manifest
+    from ai2text.data.manifest import ManifestRow, read_manifest
     from ai2text.errors import InputError
-    from ai2text.store.blobs import run_storage
+    from ai2text.store.blobs import arrow_location, run_storage
     from ai2text.store.runs import finish_run, record_epochs, start_run
-    from training.train import run_training
+    from training.train import ShardSource, run_training
 
     if args.workers < 1:
         raise InputError("--workers must be positive")
@@ -74,20 +80,30 @@ def run(args: argparse.Namespace) -> int:
         ) from exc
     if (args.dataset is None) == (args.manifest is None or args.val_manifest is None):
         raise InputError("give --manifest and --val-manifest, or --dataset")
+    if args.from_shards and args.dataset is None:
+        raise InputError("--from-shards needs --dataset")
     with open_platform() as platform:
+        train: list[ManifestRow] | ShardSource
         if args.dataset is not None:
-            from ai2text.data.builder import local_rows
+            from ai2text.data.builder import local_rows, shard_keys
 
             cache = platform.settings.home / "cache" / "datasets"
             blobs = platform.registry.blobs
-            train_rows = local_rows(blobs, args.dataset, "train", cache)
+            if args.from_shards:
+                located = [
+                    arrow_location(platform.settings, key)
+                    for key in shard_keys(blobs, args.dataset, "train")
+                ]
+                train = ShardSource([path for path, _ in located], located[0][1])
+            else:
+                train = local_rows(blobs, args.dataset, "train", cache)
             val_rows = local_rows(blobs, args.dataset, "val", cache)
             sources = [args.dataset.encode()]
         else:
-            train_rows = read_manifest(args.manifest)
+            train = read_manifest(args.manifest)
             val_rows = read_manifest(args.val_manifest)
             sources = [args.manifest.read_bytes(), args.val_manifest.read_bytes()]
-        if not train_rows or not val_rows:
+        if not train or not val_rows:
             raise InputError("the training and validation sets must not be empty")
         storage, filesystem = run_storage(platform.settings)
         base_path, base_version = (None, None)
@@ -102,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = run_training(
                 config,
-                train_rows,
+                train,
                 val_rows,
                 workers=args.workers,
                 storage=storage,

@@ -204,13 +204,30 @@ def _shard(blobs: BlobStore, items: Sequence[Utterance]) -> bytes:
     return buffer.getvalue()
 
 
+def _complete_report(blobs: BlobStore, dataset_hash: str) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = json.loads(blobs.get_bytes(dataset_key(dataset_hash, "stats.json")))
+    except NotFoundError:
+        raise NotFoundError(
+            f"no complete dataset {dataset_hash}; see ai2text dataset build"
+        ) from None
+    return body
+
+
+def shard_keys(blobs: BlobStore, dataset_hash: str, split: str) -> list[str]:
+    """The blob keys of a built split's WebDataset shards."""
+    keys = [str(k) for k in _complete_report(blobs, dataset_hash)["shards"][split]]
+    if not keys:
+        raise NotFoundError(f"dataset {dataset_hash} has no {split} utterances")
+    return keys
+
+
 def local_rows(blobs: BlobStore, dataset_hash: str, split: str, cache: Path) -> list[ManifestRow]:
     """A built split as manifest rows whose audio is a local file (downloaded once if needed)."""
     from ai2text.data.manifest import parse_row
 
+    _complete_report(blobs, dataset_hash)
     key = dataset_key(dataset_hash, f"{split}/manifest.jsonl")
-    if not blobs.exists(dataset_key(dataset_hash, "stats.json")):
-        raise NotFoundError(f"no complete dataset {dataset_hash}; see ai2text dataset build")
     rows = []
     for line in blobs.get_bytes(key).decode("utf-8").splitlines():
         row = parse_row(json.loads(line))

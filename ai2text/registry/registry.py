@@ -6,8 +6,9 @@ and the file's SHA-256, so importing the same file twice is a no-op. Promotion i
 the old production version is retired, the new one becomes production, an audit row is written
 and, given a bus, ``model.promoted`` is published with it; promotions are serialised by a
 transaction-scoped advisory lock. The production version is the default model of ``transcribe``,
-``eval`` and serving; a registry with none adopts the bundled bootstrap model (registered and
-promoted once, only while there is still no production version). Files are cached under
+``eval`` and serving. The bundled bootstrap model (synthetic speech only) is adopted as the first
+production version by ``adopt_bootstrap`` (``ai2text models bootstrap``), and automatically when a
+model is needed in dev; a prod installation never serves it unless told to. Files are cached under
 ``AI2TEXT_HOME/models`` and checked against their SHA-256 before use.
 """
 
@@ -86,19 +87,27 @@ class ModelRegistry:
         blobs: BlobStore,
         cache_dir: Path,
         bootstrap: BundledModel | None = None,
+        auto_bootstrap: bool = False,
     ) -> None:
         self.db = db
         self.blobs = blobs
         self.cache_dir = cache_dir
         self.bootstrap = bootstrap
+        self.auto_bootstrap = auto_bootstrap and bootstrap is not None
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> ModelRegistry:
-        """The configured blob store, files cached under ``AI2TEXT_HOME/models``, and the
-        bundled bootstrap model as the fallback production version."""
+        """The configured blob store, files cached under ``AI2TEXT_HOME/models``, and the bundled
+        bootstrap model (adopted automatically in dev only)."""
         from ai2text.store.blobs import open_blob_store
 
-        return cls(db, open_blob_store(settings), settings.home / "models", bundled_bootstrap())
+        return cls(
+            db,
+            open_blob_store(settings),
+            settings.home / "models",
+            bundled_bootstrap(),
+            auto_bootstrap=settings.env == "dev",
+        )
 
     def register(
         self,
@@ -256,10 +265,7 @@ class ModelRegistry:
         if production is not None:
             return production
         if self.bootstrap is None:
-            raise NotFoundError(
-                "no production model: import one (ai2text models import PATH) and promote it "
-                "(ai2text models promote VERSION), or pass --model"
-            )
+            raise NotFoundError(self._no_production())
         self.register(
             self.bootstrap.path,
             actor="system:bootstrap",
@@ -272,6 +278,13 @@ class ModelRegistry:
             reason="bootstrap: the registry had no production model",
             bus=bus,
             only_if_none=True,
+        )
+
+    def _no_production(self) -> str:
+        adopt = " or adopt the bootstrap model (ai2text models bootstrap)" if self.bootstrap else ""
+        return (
+            "no production model: import one (ai2text models import PATH) and promote it "
+            f"(ai2text models promote VERSION){adopt}, or pass --model"
         )
 
     def fetch(self, version: str) -> Path:
@@ -289,7 +302,11 @@ class ModelRegistry:
     def resolve(self, version_or_path: str | None) -> tuple[Path, str]:
         """A model file and its label: a path as given, a registry version, or production."""
         if version_or_path is None:
-            production = self.production() or self.adopt_bootstrap()
+            production = self.production()
+            if production is None:
+                if not self.auto_bootstrap:
+                    raise NotFoundError(self._no_production())
+                production = self.adopt_bootstrap()
             return self.fetch(production.version), production.version
         candidate = Path(version_or_path)
         if candidate.suffix == ".nemo" or candidate.exists():

@@ -304,11 +304,12 @@ def _round_trip(store: BlobStore, where: str) -> str:
     return f"{where} (write, read and delete ok)"
 
 
-def run_storage(settings: Settings) -> tuple[str, Any]:
-    """Where training runs keep their checkpoints: a path and, for S3, a pyarrow filesystem
-    (what Ray Train's ``RunConfig(storage_path=..., storage_filesystem=...)`` takes)."""
+def arrow_location(settings: Settings, key: str) -> tuple[str, Any]:
+    """A blob key (or key prefix) as a path and, for S3, a pyarrow filesystem: what Ray Train's
+    ``RunConfig(storage_path=..., storage_filesystem=...)`` and Ray Data's readers take."""
+    validate_prefix(key)
     if settings.blob_backend == "local":
-        return str(settings.blob_dir / "runs"), None
+        return str(settings.blob_dir / key), None
     import pyarrow.fs
 
     s3 = settings.s3
@@ -319,7 +320,12 @@ def run_storage(settings: Settings) -> tuple[str, Any]:
         endpoint_override=s3.endpoint_url,
     )
     prefix = s3.prefix.strip("/")
-    return f"{s3.bucket}/{prefix + '/' if prefix else ''}runs", filesystem
+    return f"{s3.bucket}/{prefix + '/' if prefix else ''}{key}", filesystem
+
+
+def run_storage(settings: Settings) -> tuple[str, Any]:
+    """Where training runs keep their checkpoints (``runs/`` in the blob store)."""
+    return arrow_location(settings, "runs")
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

@@ -13,10 +13,10 @@ import pytest
 COMPONENTS = {"database", "blobs", "vectors", "bus", "model", "ffmpeg", "espeak-ng", "ray"}
 
 
-def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AI2TEXT_")}
     return subprocess.run(
-        [sys.executable, "-m", "ai2text.cli.main", "doctor", *args],
+        [sys.executable, "-m", "ai2text.cli.main", *args],
         env={**clean, "AI2TEXT_HOME": str(home), **env},
         capture_output=True,
         text=True,
@@ -25,33 +25,43 @@ def doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.integration
-def test_embedded_defaults_are_usable_and_a_missing_model_is_named(tmp_path: Path) -> None:
-    result = doctor(tmp_path / "home", "--json")
+def test_embedded_defaults_are_usable_and_adopt_the_bootstrap_model(tmp_path: Path) -> None:
+    """What ``make run`` does on a fresh installation: doctor, models bootstrap, doctor."""
+    result = cli(tmp_path / "home", "doctor", "--json")
     report = json.loads(result.stdout)
     states = {c["name"]: c for c in report["components"]}
     assert set(states) == COMPONENTS
-    assert all(states[name]["ok"] for name in COMPONENTS - {"model"}), report
+    assert all(states[name]["ok"] for name in COMPONENTS), report
     assert "embedded" in states["database"]["detail"]
     assert "pgvector" in states["vectors"]["detail"]
     assert "postgres transport" in states["bus"]["detail"]
     assert "vi-vn-x-south" in states["espeak-ng"]["detail"]
+    assert "bootstrap-tiny-v1 becomes production on first use" in states["model"]["detail"]
     assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
-    # a fresh installation has no production model yet: red, with what to do, and exit 1
-    assert states["model"]["ok"] is False
-    assert "ai2text models promote" in states["model"]["detail"]
-    assert result.returncode == 1
+    assert result.returncode == 0
 
-    text = doctor(tmp_path / "home")
-    assert text.returncode == 1
+    adopted = cli(tmp_path / "home", "models", "bootstrap")
+    assert adopted.returncode == 0, adopted.stderr
+    entry = json.loads(adopted.stdout)
+    assert (entry["version"], entry["status"], entry["preset"]) == (
+        "bootstrap-tiny-v1", "production", "tiny",
+    )  # fmt: skip
+    assert {"heldout_cer", "heldout_wer"} <= set(entry["metrics"])
+    again = cli(tmp_path / "home", "models", "bootstrap")
+    assert json.loads(again.stdout)["promoted_at"] == entry["promoted_at"]  # once
+
+    text = cli(tmp_path / "home", "doctor")
+    assert text.returncode == 0
     marks = {line.split()[1]: line.split()[0] for line in text.stdout.splitlines()}
-    assert marks == {name: "FAIL" if name == "model" else "ok" for name in COMPONENTS}
+    assert marks == dict.fromkeys(COMPONENTS, "ok")
+    assert "bootstrap-tiny-v1 (tiny, 3.5 M parameters" in text.stdout
 
 
 @pytest.mark.integration
 def test_a_broken_component_fails_with_what_to_do(tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the blob folder should be")
-    result = doctor(tmp_path / "home", "--json", AI2TEXT_BLOB_ROOT=str(blocked))
+    result = cli(tmp_path / "home", "doctor", "--json", AI2TEXT_BLOB_ROOT=str(blocked))
     assert result.returncode == 1
     states = {c["name"]: c for c in json.loads(result.stdout)["components"]}
     assert states["database"]["ok"] is True
@@ -61,8 +71,9 @@ def test_a_broken_component_fails_with_what_to_do(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_an_unreachable_database_fails_every_dependent(tmp_path: Path) -> None:
-    result = doctor(
+    result = cli(
         tmp_path / "home",
+        "doctor",
         "--json",
         AI2TEXT_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
     )

@@ -127,3 +127,69 @@ def test_checkpoints_go_to_the_s3_bucket(
     keys = [item["Key"] for item in listed.get("Contents", [])]
     assert any(k.endswith("/model.nemo") for k in keys), keys
     assert any(k.endswith("/progress.json") for k in keys)
+
+
+@pytest.mark.integration
+def test_training_reads_the_dataset_shards(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """A dataset built from the database trains from its WebDataset shards alone: the train
+    split's audio files are deleted from blobs first."""
+    import hashlib
+
+    from ai2text.data.builder import SelectionPolicy, build
+    from ai2text.store.blobs import LocalBlobStore, audio_raw_key
+    from ai2text.store.metadata import AudioRecord, insert_audio
+    from tests.integration.data.test_builder import speakers_per_split
+
+    speakers = speakers_per_split(1)
+    report = synthesize(
+        SENTENCES, tmp_path / "data", SynthOptions(voices=("vi",), variants=(None,)), progress=False
+    )
+    rows = [json.loads(line) for line in report.manifest.read_text().splitlines()]
+    blobs = LocalBlobStore(settings.blob_dir)
+    train_keys = []
+    with db.connection() as conn:
+        for i, row in enumerate(rows):
+            split = "train" if i < 9 else "val"
+            data = Path(row["audio_filepath"]).read_bytes()
+            stored = insert_audio(
+                conn,
+                AudioRecord(
+                    sha256=hashlib.sha256(data).hexdigest(), source="upload",
+                    duration_s=row["duration"], sample_rate=16000,
+                    speaker_id=speakers[split][0],
+                ),
+                actor="test",
+            )  # fmt: skip
+            key = audio_raw_key(stored.audio_id)
+            blobs.put_bytes(key, data)
+            conn.execute("UPDATE audio SET blob_key = %s WHERE id = %s", (key, stored.audio_id))
+            conn.execute(
+                "INSERT INTO transcripts (audio_id, model_version, status, text, verified)"
+                " VALUES (%s, 'human', 'done', %s, true)",
+                (stored.audio_id, row["text"]),
+            )
+            if split == "train":
+                train_keys.append(key)
+    built = build(db, blobs, SelectionPolicy(shard_size=4))
+    assert len(built.shards["train"]) == 3
+    for key in train_keys:
+        blobs.delete(key)
+
+    command, env = train_command(settings, tmp_path / "data", tmp_path / "out")
+    start = command.index("--manifest")
+    command[start : start + 4] = ["--dataset", built.dataset_hash, "--from-shards"]
+    command[command.index("--workers") + 1] = "1"
+    command[command.index("--max-steps") + 1] = "12"
+    command[command.index("--run-name") + 1] = "shards"
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    result = json.loads(finished.stdout)
+    assert result["steps"] == 12 and result["usable_utterances"] == 9
+    assert result["train_loss_last"] < result["train_loss_first"]
+
+    command.remove("--from-shards")
+    command[command.index("--run-name") + 1] = "files"
+    without_shards = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert without_shards.returncode == 2 and "does not exist" in without_shards.stderr
