@@ -151,7 +151,9 @@ def _training_dataset(train: list[ManifestRow] | ShardSource) -> Any:
         shards = ray.data.read_webdataset(
             train.paths, filesystem=train.filesystem, decoder=None, suffixes=["wav", "json"]
         )
-        return shards.map(_shard_record)
+        # read before the workers start: they take every core, which would leave Ray Data's
+        # read tasks none to run on (the run would wait forever)
+        return shards.map(_shard_record).materialize()
     return ray.data.from_items([{"row": json.dumps(row.to_json())} for row in train])
 
 
