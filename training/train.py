@@ -63,14 +63,13 @@ def _worker_loop(config: dict[str, Any]) -> None:
             state = load_checkpoint(Path(folder), core, opt)
     records = list(ray.train.get_dataset_shard("train").iter_rows())
     rows = [parse_row(json.loads(record["row"])) for record in records]
-    encoded = [record.get("audio") for record in records]
     loader = BatchLoader(
         rows,
         tokenizer_for(model),
         model.frame_s,
         train,
         seed=train.seed * 100 + rank,
-        encoded=encoded if any(e is not None for e in encoded) else None,
+        encoded=[record.get("audio") for record in records],
     )
     batches = loader.batches(start_epoch=state.epoch)
     losses = list(state.losses)

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ai2text.cli.context import open_platform
     from ai2text.data.manifest import ManifestRow, read_manifest
     from ai2text.errors import InputError
-    from ai2text.store.blobs import arrow_location, run_storage
+    from ai2text.store.blobs import arrow_locations, run_storage
     from ai2text.store.runs import finish_run, record_epochs, start_run
     from training.train import ShardSource, run_training
 
@@ -90,11 +90,10 @@ def run(args: argparse.Namespace) -> int:
             cache = platform.settings.home / "cache" / "datasets"
             blobs = platform.registry.blobs
             if args.from_shards:
-                located = [
-                    arrow_location(platform.settings, key)
-                    for key in shard_keys(blobs, args.dataset, "train")
-                ]
-                train = ShardSource([path for path, _ in located], located[0][1])
+                paths, shard_filesystem = arrow_locations(
+                    platform.settings, shard_keys(blobs, args.dataset, "train")
+                )
+                train = ShardSource(paths, shard_filesystem)
             else:
                 train = local_rows(blobs, args.dataset, "train", cache)
             val_rows = local_rows(blobs, args.dataset, "val", cache)

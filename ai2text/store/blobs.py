@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -304,12 +304,14 @@ def _round_trip(store: BlobStore, where: str) -> str:
     return f"{where} (write, read and delete ok)"
 
 
-def arrow_location(settings: Settings, key: str) -> tuple[str, Any]:
-    """A blob key (or key prefix) as a path and, for S3, a pyarrow filesystem: what Ray Train's
-    ``RunConfig(storage_path=..., storage_filesystem=...)`` and Ray Data's readers take."""
-    validate_prefix(key)
+def arrow_locations(settings: Settings, keys: Sequence[str]) -> tuple[list[str], Any]:
+    """Blob keys (or key prefixes) as paths and, for S3, one pyarrow filesystem to use them with:
+    what Ray Train's ``RunConfig(storage_path=..., storage_filesystem=...)`` and Ray Data's
+    readers take."""
+    for key in keys:
+        validate_prefix(key)
     if settings.blob_backend == "local":
-        return str(settings.blob_dir / key), None
+        return [str(settings.blob_dir / key) for key in keys], None
     import pyarrow.fs
 
     s3 = settings.s3
@@ -320,12 +322,14 @@ def arrow_location(settings: Settings, key: str) -> tuple[str, Any]:
         endpoint_override=s3.endpoint_url,
     )
     prefix = s3.prefix.strip("/")
-    return f"{s3.bucket}/{prefix + '/' if prefix else ''}{key}", filesystem
+    root = f"{s3.bucket}/{prefix + '/' if prefix else ''}"
+    return [root + key for key in keys], filesystem
 
 
 def run_storage(settings: Settings) -> tuple[str, Any]:
     """Where training runs keep their checkpoints (``runs/`` in the blob store)."""
-    return arrow_location(settings, "runs")
+    (path,), filesystem = arrow_locations(settings, ["runs"])
+    return path, filesystem
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
