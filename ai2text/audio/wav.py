@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import wave
 from pathlib import Path
 
@@ -11,17 +12,24 @@ import numpy.typing as npt
 from ai2text.errors import AudioDecodeError
 
 
-def write_wav(path: Path, samples: npt.NDArray[np.floating], sample_rate: int) -> None:
-    """Write float samples in [-1, 1] as 16-bit mono PCM (clipping anything outside); reading
-    divides by 32768, so a write-read round trip is exact to the nearest step."""
+def wav_bytes(samples: npt.NDArray[np.floating], sample_rate: int) -> bytes:
+    """Float samples in [-1, 1] as a 16-bit mono PCM WAV file's bytes (clipping anything outside);
+    reading divides by 32768, so a write-read round trip is exact to the nearest step."""
     pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype("<i2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    with wave.open(str(tmp), "wb") as handle:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
         handle.setnchannels(1)
         handle.setsampwidth(2)
         handle.setframerate(sample_rate)
         handle.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def write_wav(path: Path, samples: npt.NDArray[np.floating], sample_rate: int) -> None:
+    """Write :func:`wav_bytes` to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(wav_bytes(samples, sample_rate))
     tmp.replace(path)
 
 

@@ -24,6 +24,7 @@ from ai2text.cli import (
     db_cmd,
     doctor_cmd,
     models_cmd,
+    serve_cmd,
     synth_cmd,
     text_cmd,
     train_cmd,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         db_cmd,
         bus_cmd,
         bench_cmd,
+        serve_cmd,
     ):
         module.register(commands)
     return parser

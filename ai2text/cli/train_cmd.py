@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
             digest.update(part)
         name = args.run_name or f"train-{args.preset}-{digest.hexdigest()[:12]}"
         dataset_uri = f"datasets/{args.dataset}" if args.dataset else str(args.manifest)
-        run_id = start_run(platform.db, name, config, base_version, dataset_uri)
+        # a .nemo file as base is no registry version: the run row names registry bases only
+        registered = base_version if base_version and platform.registry.find(base_version) else None
+        run_id = start_run(platform.db, name, config, registered, dataset_uri, base=args.base)
         try:
             report = run_training(
                 config,

@@ -312,5 +312,5 @@ class ModelRegistry:
         if candidate.suffix == ".nemo" or candidate.exists():
             if not candidate.is_file():
                 raise NotFoundError(f"no model file at {candidate}")
-            return candidate, f"file:{candidate.name}"
+            return candidate.resolve(), f"file:{candidate.name}"
         return self.fetch(version_or_path), version_or_path

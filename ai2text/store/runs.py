@@ -14,9 +14,17 @@ from ai2text.store.metadata import record_audit
 
 
 def start_run(
-    db: Database, name: str, config: BaseModel, base_version: str | None, dataset_uri: str
+    db: Database,
+    name: str,
+    config: BaseModel,
+    base_version: str | None,
+    dataset_uri: str,
+    base: str | None = None,
 ) -> uuid.UUID:
-    """Record a run as running (again, when a run of that name is resumed); return its id."""
+    """Record a run as running (again, when a run of that name is resumed); return its id.
+
+    ``base_version`` is a registry version the run starts from; ``base`` is what the user named
+    (a version or a .nemo path), kept in the audit entry."""
     with db.connection() as conn, conn.transaction():
         row = conn.execute(
             "INSERT INTO training_runs (name, status, preset, base_version, dataset_uri, config,"
@@ -38,6 +46,7 @@ def start_run(
             action="training.start",
             entity_type="training_run",
             entity_id=name,
+            detail={"base": base} if base else None,
         )
     return uuid.UUID(str(row[0]))
 

@@ -1,0 +1,355 @@
+"""The HTTP API (FastAPI): authentication, limits, routes, errors, metrics.
+
+:func:`create_api` builds the app over a :class:`Backend`, which the Serve ingress implements
+with deployment handles (no HTTP hop between our own deployments). Everything a request can get
+wrong answers with a 4xx and ``{"error": {"code", "message"}}``.
+"""
+
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, Protocol
+
+import numpy as np
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from opentelemetry import trace
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ai2text.asr.formats import openai_verbose_json, to_srt, to_vtt, transcript_json
+from ai2text.asr.transcriber import Transcript
+from ai2text.auth import Principal, TokenVerifier, bearer_token
+from ai2text.auth import Scope as AuthScope
+from ai2text.config import Settings
+from ai2text.errors import (
+    Ai2TextError,
+    AudioDecodeError,
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RateLimitError,
+    StorageError,
+    TooLargeError,
+)
+from ai2text.ratelimit import RateLimiter, client_address, parse_networks
+from deployments.metrics import ApiMetrics
+
+ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_UNLIMITED = ("/health", "/metrics")
+
+
+class Backend(Protocol):
+    """What the routes need from the platform (the Serve ingress gives deployment handles)."""
+
+    settings: Settings
+
+    async def transcribe(self, samples: np.ndarray) -> Transcript: ...
+
+    async def clean(self, text: str) -> str: ...
+
+    async def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+    async def decode(self, data: bytes, filename: str) -> np.ndarray: ...
+
+    async def ingest(
+        self,
+        data: bytes,
+        filename: str,
+        speaker_id: str | None,
+        reference_text: str | None,
+        actor: str,
+    ) -> dict[str, Any]: ...
+
+    async def get_transcript(self, audio_id: str) -> dict[str, Any]: ...
+
+    async def correct_transcript(self, audio_id: str, text: str, actor: str) -> dict[str, Any]: ...
+
+    async def asr_stats(self) -> dict[str, Any]: ...
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+_STATUS: tuple[tuple[type[Ai2TextError], int], ...] = (
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (TooLargeError, 413),
+    (AudioDecodeError, 415),
+    (RateLimitError, 429),
+    (InputError, 422),
+    (StorageError, 503),
+)
+
+
+def status_of(error: Ai2TextError) -> int:
+    return next((status for kind, status in _STATUS if isinstance(error, kind)), 500)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Counts the body while it streams in and answers 413 the moment it passes the limit
+    (a Content-Length over the limit is refused before a byte is read)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        limit_mib = self.max_bytes / 2**20
+        response = JSONResponse(
+            error_body("too_large", f"the request body is over the {limit_mib:.1f} MiB limit"),
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class TranscriptCorrection(BaseModel):
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class EmbeddingRequest(BaseModel):
+    input: str | list[str]
+    model: str | None = None
+
+
+def create_api(backend: Backend) -> FastAPI:
+    settings = backend.settings
+    verifier = TokenVerifier(settings)
+    trusted = parse_networks(settings.serve.trusted_proxies)
+    per_principal = RateLimiter(settings.serve.rate_limit_per_minute)
+    per_address = RateLimiter(settings.serve.rate_limit_per_address_per_minute)
+    metrics = ApiMetrics()
+    tracer = trace.get_tracer("ai2text.ingress")
+    app = FastAPI(
+        title="ai2text",
+        version="1",
+        description="Vietnamese speech recognition: OpenAI-compatible transcription, ingestion, "
+        "transcripts and search.",
+    )
+
+    @app.exception_handler(Ai2TextError)
+    async def _platform_error(request: Request, exc: Ai2TextError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, RateLimitError):
+            headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+        if isinstance(exc, AuthError):
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=status_of(exc), headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return JSONResponse(error_body("invalid_input", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.middleware("http")
+    async def _context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.state.request_id = request_id
+        started = time.perf_counter()
+        metrics.in_flight.inc()
+        span = tracer.start_span(f"{request.method} {request.url.path}")
+        try:
+            if request.url.path not in _UNLIMITED:
+                peer = request.client.host if request.client else "unknown"
+                address = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
+                request.state.client_address = address
+                try:
+                    per_address.take(f"address:{address}")
+                except RateLimitError as exc:
+                    response: Response = await _platform_error(request, exc)
+                else:
+                    response = await call_next(request)
+            else:
+                response = await call_next(request)
+        finally:
+            metrics.in_flight.dec()
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        span.set_attributes(
+            {"http.route": path, "http.status_code": response.status_code, "request.id": request_id}
+        )
+        span.end()
+        metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.serve.max_upload_bytes + 64 * 1024)
+    if settings.serve.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.serve.cors_origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        )
+
+    def principal(scope: AuthScope) -> Callable[[Request], Principal]:
+        def check(request: Request) -> Principal:
+            caller = verifier.verify(bearer_token(request.headers.get("authorization")))
+            caller.require(scope)
+            per_principal.take(f"principal:{caller.subject}")
+            return caller
+
+        return check
+
+    async def read_upload(file: UploadFile) -> bytes:
+        data = await file.read(settings.serve.max_upload_bytes + 1)
+        if len(data) > settings.serve.max_upload_bytes:
+            raise TooLargeError(
+                f"the file is over the {settings.serve.max_upload_bytes / 2**20:.1f} MiB limit"
+            )
+        if not data:
+            raise InputError("the file is empty")
+        return data
+
+    @app.get("/health", tags=["platform"])
+    async def health() -> dict[str, Any]:
+        stats = await backend.asr_stats()
+        return {"status": "ok", "model_version": stats.get("model_version")}
+
+    @app.get("/metrics", tags=["platform"], response_class=PlainTextResponse)
+    async def prometheus() -> Response:
+        body, content_type = metrics.render(await backend.asr_stats())
+        return Response(body, media_type=content_type)
+
+    @app.post("/v1/audio/transcriptions", tags=["transcription"], response_model=None)
+    async def transcriptions(
+        caller: Annotated[Principal, Depends(principal("transcribe"))],
+        file: Annotated[UploadFile, File(description="audio in any format ffmpeg reads")],
+        model: Annotated[str | None, Form(max_length=128)] = None,
+        language: Annotated[str | None, Form(max_length=16)] = None,
+        prompt: Annotated[str | None, Form(max_length=4096)] = None,
+        response_format: Annotated[ResponseFormat, Form()] = "json",
+        temperature: Annotated[float | None, Form(ge=0, le=1)] = None,
+        granularities: Annotated[
+            list[Literal["word", "segment"]] | None, Form(alias="timestamp_granularities[]")
+        ] = None,
+    ) -> Response | dict[str, Any]:
+        if language not in (None, "", "vi"):
+            raise InputError(f"language {language!r} is not served here; use 'vi' or leave it out")
+        data = await read_upload(file)
+        samples = await backend.decode(data, file.filename or "upload")
+        transcript = await backend.transcribe(samples)
+        text = await backend.clean(transcript.text)
+        if response_format == "text":
+            return PlainTextResponse(text)
+        if response_format == "srt":
+            return PlainTextResponse(to_srt(transcript))
+        if response_format == "vtt":
+            return PlainTextResponse(to_vtt(transcript), media_type="text/vtt")
+        if response_format == "verbose_json":
+            chosen = set(granularities or ["segment"])
+            body = openai_verbose_json(transcript, "word" in chosen, "segment" in chosen)
+            return {**body, "text": text}
+        full = transcript_json(transcript, file.filename or "upload")
+        return {
+            "text": text,
+            "model_version": transcript.model_version,
+            "duration": full["duration"],
+            "confidence": full["confidence"],
+        }
+
+    @app.post("/v1/ingest", tags=["ingestion"], status_code=202)
+    async def ingest(
+        caller: Annotated[Principal, Depends(principal("ingest"))],
+        file: Annotated[UploadFile, File()],
+        speaker_id: Annotated[str | None, Form(min_length=1, max_length=200)] = None,
+        reference_text: Annotated[str | None, Form(max_length=100_000)] = None,
+    ) -> dict[str, Any]:
+        data = await read_upload(file)
+        return await backend.ingest(
+            data, file.filename or "upload", speaker_id, reference_text, caller.subject
+        )
+
+    @app.get("/v1/transcripts/{audio_id}", tags=["transcripts"])
+    async def get_transcript(
+        audio_id: str, caller: Annotated[Principal, Depends(principal("read"))]
+    ) -> dict[str, Any]:
+        return await backend.get_transcript(audio_id)
+
+    @app.put("/v1/transcripts/{audio_id}", tags=["transcripts"])
+    async def put_transcript(
+        audio_id: str,
+        correction: TranscriptCorrection,
+        caller: Annotated[Principal, Depends(principal("write"))],
+    ) -> dict[str, Any]:
+        return await backend.correct_transcript(audio_id, correction.text, caller.subject)
+
+    @app.post("/v1/embeddings", tags=["search"])
+    async def embeddings(
+        request: EmbeddingRequest, caller: Annotated[Principal, Depends(principal("read"))]
+    ) -> dict[str, Any]:
+        texts = [request.input] if isinstance(request.input, str) else request.input
+        vectors = await backend.embed(texts)
+        return {
+            "object": "list",
+            "model": request.model or "default",
+            "data": [
+                {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)
+            ],
+        }
+
+    app.state.metrics = metrics
+    return app

@@ -1,0 +1,121 @@
+"""``ai2text serve``: local Ray, the Serve app and the embedded stores, until Ctrl-C.
+
+The driver keeps the embedded PostgreSQL open for the replicas, deploys ``serve_config.yaml``
+with the production model version, waits until ``/health`` answers, and then watches the
+registry: when another version becomes production it deploys the config again with the new
+``user_config``, and Serve reconfigures the running ASR replicas in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import FrameType
+from typing import TextIO
+
+from ai2text.config import Settings
+from ai2text.errors import InputError, StorageError
+from ai2text.registry.registry import ModelRegistry
+
+READY_TIMEOUT_S = 300.0
+
+
+def _port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _production(registry: ModelRegistry) -> str | None:
+    current = registry.production()
+    if current is None and registry.auto_bootstrap:
+        current = registry.adopt_bootstrap()
+    return current.version if current else None
+
+
+def _wait_ready(url: str, timeout_s: float) -> dict[str, object]:
+    from ray import serve
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = serve.status().applications.get("ai2text")
+        if status is not None and status.status == "DEPLOY_FAILED":
+            raise StorageError(f"the Serve application failed to deploy: {status.message}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as response:  # noqa: S310
+                body: dict[str, object] = json.loads(response.read())
+                return body
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            time.sleep(0.25)
+    raise StorageError(f"the platform did not answer {url}/health within {timeout_s:.0f} s")
+
+
+def _stop_on_sigterm() -> None:
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
+    started = time.perf_counter()
+    _port_free(settings.serve.host, settings.serve.port)
+    import ray
+    from ray import serve
+
+    from ai2text.auth import issue_token
+    from ai2text.store.database import open_database
+    from deployments.app import deploy, serve_config
+
+    _stop_on_sigterm()
+    with open_database(settings) as db:
+        registry = ModelRegistry.from_settings(db, settings)
+        version = _production(registry)
+        env_vars = {k: v for k, v in os.environ.items() if k.startswith("AI2TEXT_")}
+        env_vars["AI2TEXT_HOME"] = str(settings.home)
+        ray.init(
+            num_cpus=os.cpu_count(),
+            include_dashboard=settings.serve.dashboard,
+            runtime_env={"env_vars": env_vars},
+            logging_level=logging.WARNING,
+        )
+        try:
+            deploy(serve_config(settings, version))
+            host = f"[{settings.serve.host}]" if ":" in settings.serve.host else settings.serve.host
+            url = f"http://{host}:{settings.serve.port}"
+            health = _wait_ready(url, READY_TIMEOUT_S)
+            cold_start = time.perf_counter() - started
+            print(f"ai2text is serving on {url} (model {health.get('model_version')})", file=out)
+            print(f"cold start to the first answered request: {cold_start:.1f} s", file=out)
+            if settings.env == "dev":
+                token = issue_token(settings)
+                print(f"dev token (every scope): {token}", file=out)
+                print(
+                    f"try: curl -H 'Authorization: Bearer {token}' "
+                    f"-F file=@speech.wav {url}/v1/audio/transcriptions",
+                    file=out,
+                )
+            print("Ctrl-C stops everything.", file=out, flush=True)
+            while True:
+                time.sleep(settings.serve.model_poll_s)
+                promoted = _production(registry)
+                if promoted != version:
+                    print(f"model {version} -> {promoted}: reconfiguring replicas", file=out)
+                    deploy(serve_config(settings, promoted))
+                    version = promoted
+                    out.flush()
+        except KeyboardInterrupt:
+            print("stopping", file=out, flush=True)
+        finally:
+            serve.shutdown()  # type: ignore[no-untyped-call]
+            ray.shutdown()
+    return 0
