@@ -5,10 +5,7 @@ with deployment handles (no HTTP hop between our own deployments). Everything a 
 wrong answers with a 4xx and ``{"error": {"code", "message"}}``.
 """
 
-
-import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, Protocol
 
@@ -19,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from opentelemetry import trace
 from pydantic import BaseModel, Field
+from ray.serve import context as serve_context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,7 +41,6 @@ from ai2text.ratelimit import RateLimiter, client_address, parse_networks
 from deployments.metrics import ApiMetrics
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _UNLIMITED = ("/health", "/metrics")
 
 
@@ -118,24 +115,32 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            # the form parser turns any error while reading into its own 400: once over the
+            # limit, whatever the app answers is replaced by the 413
             nonlocal started
+            if exceeded:
+                if not started:
+                    started = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except _BodyTooLarge:
             if not started:
                 await self._refuse(send)
@@ -205,9 +210,8 @@ def create_api(backend: Backend) -> FastAPI:
     async def _context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        given = request.headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        request.state.request_id = request_id
+        # Serve's proxy takes X-Request-ID from the client (or makes one) and echoes it back
+        request_id = serve_context._get_serve_request_context().request_id
         started = time.perf_counter()
         metrics.in_flight.inc()
         span = tracer.start_span(f"{request.method} {request.url.path}")
@@ -233,7 +237,6 @@ def create_api(backend: Backend) -> FastAPI:
         )
         span.end()
         metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request_id
         return response
 
     app.add_middleware(BodyLimit, max_bytes=settings.serve.max_upload_bytes + 64 * 1024)

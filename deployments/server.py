@@ -80,8 +80,12 @@ def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
     with open_database(settings) as db:
         registry = ModelRegistry.from_settings(db, settings)
         version = _production(registry)
+        # Serve's proxy (uvicorn) rewrites the client address from X-Forwarded-For for the peers
+        # in FORWARDED_ALLOW_IPS, loopback by default: only our trusted proxies may do that.
+        os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.serve.trusted_proxies)
         env_vars = {k: v for k, v in os.environ.items() if k.startswith("AI2TEXT_")}
         env_vars["AI2TEXT_HOME"] = str(settings.home)
+        env_vars["FORWARDED_ALLOW_IPS"] = os.environ["FORWARDED_ALLOW_IPS"]
         ray.init(
             num_cpus=os.cpu_count(),
             include_dashboard=settings.serve.dashboard,

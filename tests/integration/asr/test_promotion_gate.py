@@ -12,7 +12,7 @@ from ai2text.registry.promotion import run_gate
 from ai2text.registry.registry import ModelRegistry
 from ai2text.store.blobs import LocalBlobStore
 from ai2text.store.database import Database
-from tests.integration.asr.conftest import TrainedModel
+from tests.integration.conftest import TrainedModel
 
 
 def test_gate_promotes_the_better_and_keeps_out_the_worse(

@@ -21,7 +21,7 @@ from ai2text.errors import ConflictError, ModelLoadError, NotFoundError
 from ai2text.registry.registry import ModelRegistry
 from ai2text.store.blobs import LocalBlobStore
 from ai2text.store.database import Database
-from tests.integration.asr.conftest import TrainedModel
+from tests.integration.conftest import TrainedModel
 
 
 @pytest.fixture

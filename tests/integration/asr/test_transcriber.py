@@ -16,7 +16,7 @@ from ai2text.audio.chunking import plan_windows
 from ai2text.errors import InputError
 from ai2text.eval.metrics import score_corpus, score_utterance
 from ai2text.text.syllable_lm import SyllableLM
-from tests.integration.asr.conftest import SENTENCES, TrainedModel
+from tests.integration.conftest import SENTENCES, TrainedModel
 
 
 @pytest.fixture(scope="module")
