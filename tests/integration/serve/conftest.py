@@ -55,7 +55,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: floa
                 f"ai2text serve exited with {process.returncode}:\n{log.read_text()[-4000:]}"
             )
         if "Ctrl-C stops everything" in log.read_text():
-            with urllib.request.urlopen(f"{url}/health", timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
                 assert json.loads(response.read())["status"] == "ok"
             return
         time.sleep(0.5)
@@ -99,8 +99,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url, process, log, timeout_s=300)
-        yield Platform(url, env, log, public_pem,
-                       [Path(r["audio_filepath"]) for r in rows], [r["text"] for r in rows])  # fmt: skip
+        wavs = [Path(r["audio_filepath"]) for r in rows]
+        yield Platform(url, env, log, public_pem, wavs, [r["text"] for r in rows])
     finally:
         process.send_signal(signal.SIGINT)
         try:
