@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(BIN)/ai2text models bootstrap
 	-$(BIN)/ai2text doctor
-	$(BIN)/ai2text db start
+	$(BIN)/ai2text serve
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

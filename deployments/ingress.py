@@ -34,6 +34,7 @@ class Ingress:
     def __init__(
         self,
         asr: DeploymentHandle[Any],
+        stream: DeploymentHandle[Any],
         nlp: DeploymentHandle[Any],
         embeddings: DeploymentHandle[Any],
     ) -> None:
@@ -50,6 +51,7 @@ class Ingress:
         self.bus = open_bus(self.settings, self.db)
         self._stack.callback(self.bus.close)
         self.asr = asr
+        self.stream = stream
         self.nlp = nlp
         self.embeddings = embeddings
         self._decodes = asyncio.Semaphore(DECODE_CONCURRENCY)
@@ -130,6 +132,18 @@ class Ingress:
                 return correct_transcript(conn, key, text, actor=actor).to_json()
 
         return await asyncio.to_thread(write)
+
+    async def stream_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = await self.stream.info.remote()
+        return info
+
+    async def stream_encode(self, window: np.ndarray) -> np.ndarray:
+        log_probs: np.ndarray = await self.stream.encode.remote(window)
+        return log_probs
+
+    async def stream_stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = await self.stream.stats.remote()
+        return stats
 
     async def asr_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = await self.asr.stats.remote()

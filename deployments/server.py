@@ -45,9 +45,11 @@ def _production(registry: ModelRegistry) -> str | None:
 def _wait_ready(url: str, timeout_s: float) -> dict[str, object]:
     from ray import serve
 
+    from deployments.app import APP_NAME
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = serve.status().applications.get("ai2text")
+        status = serve.status().applications.get(APP_NAME)
         if status is not None and status.status == "DEPLOY_FAILED":
             raise StorageError(f"the Serve application failed to deploy: {status.message}")
         try:

@@ -6,6 +6,7 @@ The last tests spend the rate limits; keep them last.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import socket
 import subprocess
@@ -15,9 +16,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import psycopg
 import pytest
 
@@ -256,6 +259,77 @@ def test_concurrent_requests_share_batches_and_metrics_show_it(platform: Platfor
     assert 'route="/v1/audio/transcriptions",status="200"' in metrics
     assert "ai2text_http_request_seconds_bucket" in metrics
     assert httpx.get(f"{platform.url}/health").json()["model_version"] == "bootstrap-tiny-v1"
+
+
+def _stream(
+    platform: Platform, audio: np.ndarray, headers: dict[str, str] | None = None,
+    frame_s: float = 0.1,
+) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    url = platform.url.replace("http://", "ws://") + "/v1/asr/stream"
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    step = int(frame_s * 16000) * 2
+    messages: list[dict[str, Any]] = []
+    with connect(url, additional_headers=headers or {}, open_timeout=30) as ws:
+        try:
+            ws.send(json.dumps({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"}))
+            for i in range(0, len(pcm), step):
+                ws.send(pcm[i : i + step])
+            ws.send(json.dumps({"type": "end"}))
+            while True:
+                messages.append(json.loads(ws.recv(timeout=60)))
+        except ConnectionClosed:
+            pass
+        code = ws.close_code
+    return messages, code
+
+
+def test_websocket_streams_partials_then_finals(platform: Platform) -> None:
+    from ai2text.audio.wav import read_wav
+
+    first, second = (read_wav(p)[0] for p in platform.wavs[:2])
+    audio = np.concatenate([first, np.zeros(24000, np.float32), second])
+    messages, code = _stream(platform, audio, auth(platform))
+    assert code == 1000, messages[-3:]
+    assert messages[0] == {"type": "started", "model_version": "bootstrap-tiny-v1"}
+    partials = [m for m in messages if m["type"] == "partial"]
+    finals = [m for m in messages if m["type"] == "final"]
+    assert len(partials) >= len(audio) / 16000 / 0.5  # at least one per 0.5 s of audio
+    assert len(finals) == 2, finals  # one at the pause (endpoint), one at the end
+    heard = " ".join(f["text"] for f in finals)
+    reference = f"{platform.texts[0]} {platform.texts[1]}"
+    assert score_utterance(reference, heard).cer <= 0.3, (reference, heard)
+    words = [w for f in finals for w in f["words"]]
+    assert [w["word"] for w in words] == heard.split()
+    assert all(a["end"] <= b["start"] + 0.05 for a, b in itertools.pairwise(words))
+    assert finals[1]["words"][0]["start"] > first.size / 16000  # times are the stream's
+    metrics = httpx.get(f"{platform.url}/metrics").text
+    assert "ai2text_stream_batches{" in metrics
+
+
+def test_websocket_limits_and_auth(platform: Platform) -> None:
+    audio = np.zeros(16000, np.float32)
+    _, code = _stream(platform, audio)  # no token at all
+    assert code == 1008
+    big = np.zeros(3 * 16000, np.float32)
+    messages, code = _stream(platform, big, auth(platform), frame_s=3.0)  # 96 KiB frames
+    assert code == 1009 and messages[-1]["error"]["message"] == "the audio frame is too large"
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    token = platform.token("short", ttl=1)
+    url = platform.url.replace("http://", "ws://") + f"/v1/asr/stream?token={token}"
+    with connect(url, open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "started"
+        time.sleep(2.5)
+        with pytest.raises(ConnectionClosed):
+            ws.send(bytes(3200))
+            while True:
+                ws.recv(timeout=30)
+        assert ws.close_code == 1008 and ws.close_reason == "the token has expired"
 
 
 def test_schemathesis_finds_no_5xx(platform: Platform) -> None:
