@@ -27,7 +27,7 @@ from tests.conftest import free_port
 
 MAX_UPLOAD_BYTES = 1 << 20
 PER_PRINCIPAL = 40
-PER_ADDRESS = 200
+PER_ADDRESS = 600
 SENTENCES = ["xin chào các bạn", "hôm nay trời đẹp quá", "cảm ơn anh nhiều"]
 
 
