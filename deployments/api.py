@@ -31,7 +31,7 @@ from ray.serve import context as serve_context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ai2text.asr.formats import openai_verbose_json, to_srt, to_vtt, transcript_json
+from ai2text.asr.formats import openai_verbose_json, to_srt, to_vtt
 from ai2text.asr.streaming import StreamOptions, StreamSession
 from ai2text.asr.transcriber import Transcript
 from ai2text.asr.vocabulary import Vocabulary
@@ -243,7 +243,6 @@ def create_api(backend: Backend) -> FastAPI:
             if request.url.path not in _UNLIMITED:
                 peer = request.client.host if request.client else "unknown"
                 address = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
-                request.state.client_address = address
                 try:
                     per_address.take(f"address:{address}")
                 except RateLimitError as exc:
@@ -330,12 +329,11 @@ def create_api(backend: Backend) -> FastAPI:
             chosen = set(granularities or ["segment"])
             body = openai_verbose_json(transcript, "word" in chosen, "segment" in chosen)
             return {**body, "text": text}
-        full = transcript_json(transcript, file.filename or "upload")
         return {
             "text": text,
             "model_version": transcript.model_version,
-            "duration": full["duration"],
-            "confidence": full["confidence"],
+            "duration": transcript.duration_s,
+            "confidence": transcript.confidence,
         }
 
     @app.post("/v1/ingest", tags=["ingestion"], status_code=202)
@@ -402,7 +400,8 @@ class StreamEndpoint:
         header = websocket.headers.get("authorization")
         try:
             raw = bearer_token(header) if header else (query_token or bearer_token(None))
-            self.verifier.verify(raw).require("transcribe")
+            caller = self.verifier.verify(raw)
+            caller.require("transcribe")
         except Ai2TextError as exc:
             await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
             return
@@ -411,7 +410,7 @@ class StreamEndpoint:
             return
         self.open += 1
         try:
-            await self._run(websocket, self.verifier.expires_at(raw))
+            await self._run(websocket, caller.expires_at)
         except WebSocketDisconnect:
             pass
         finally:

@@ -13,7 +13,6 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -51,7 +50,7 @@ class _VersionedModel(Generic[T]):
         from ai2text.asr.model import load_model
 
         path, label = self.registry.resolve(version)
-        return self._build(load_model(Path(path)), label), label
+        return self._build(load_model(path), label), label
 
     async def reconfigure(self, config: dict[str, Any]) -> None:
         version = config.get("model_version") or None

@@ -131,7 +131,7 @@ class StreamSession:
             final = self._finalize(frames, tokens)
             return [final] if final.text or self.offset_s == 0 else []
         silent = round(self.options.endpoint_silence_s / self.frame_s)
-        committed = np.concatenate(self.committed) if self.committed else frames[:0]
+        committed = frames[: self.committed_frames]
         if (
             tokens
             and len(committed) > silent

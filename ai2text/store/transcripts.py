@@ -70,8 +70,9 @@ def parse_audio_id(text: str) -> uuid.UUID:
         raise NotFoundError(f"no recording {text[:80]!r}") from exc
 
 
-def _require_audio(conn: Conn, audio_id: uuid.UUID) -> None:
-    if conn.execute("SELECT 1 FROM audio WHERE id = %s", (audio_id,)).fetchone() is None:
+def _require_audio(conn: Conn, audio_id: uuid.UUID, lock: bool = False) -> None:
+    query = "SELECT 1 FROM audio WHERE id = %s" + (" FOR UPDATE" if lock else "")
+    if conn.execute(query, (audio_id,)).fetchone() is None:
         raise NotFoundError(f"no recording {audio_id}")
 
 
@@ -91,8 +92,7 @@ def correct_transcript(conn: Conn, audio_id: uuid.UUID, text: str, *, actor: str
     if len(text) > MAX_TEXT_CHARS:
         raise InputError(f"the corrected text is over {MAX_TEXT_CHARS} characters")
     with conn.transaction():
-        conn.execute("SELECT 1 FROM audio WHERE id = %s FOR UPDATE", (audio_id,))
-        _require_audio(conn, audio_id)
+        _require_audio(conn, audio_id, lock=True)
         row = conn.execute(_SHOWN, (audio_id,)).fetchone()
         if row is None:
             conn.execute(
