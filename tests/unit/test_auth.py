@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jwt
@@ -48,17 +49,22 @@ def test_scopes_are_enforced() -> None:
         principal.require("admin")
 
 
+def without_exp() -> dict[str, object]:
+    return {k: v for k, v in claims().items() if k != "exp"}
+
+
 @pytest.mark.parametrize(
-    ("token_claims", "message"),
+    ("make_claims", "message"),
     [
-        (claims(exp=int(time.time()) - 60), "expired"),
-        (claims(aud="someone-else"), "(?i)audience"),
-        (claims(iss="evil"), "(?i)issuer"),
-        ({k: v for k, v in claims().items() if k != "exp"}, "exp"),
+        (lambda: claims(exp=int(time.time()) - 60), "expired"),
+        (lambda: claims(aud="someone-else"), "(?i)audience"),
+        (lambda: claims(iss="evil"), "(?i)issuer"),
+        (without_exp, "exp"),
     ],
 )
-def test_bad_claims_are_refused(token_claims: dict[str, object], message: str) -> None:
-    token = jwt.encode(token_claims, DEV_JWT_SECRET, "HS256")
+def test_bad_claims_are_refused(make_claims: Callable[[], dict[str, object]], message: str) -> None:
+    """Claims are built when the test runs: a collection-time `exp` lapses in a long session."""
+    token = jwt.encode(make_claims(), DEV_JWT_SECRET, "HS256")
     with pytest.raises(AuthError, match=message):
         TokenVerifier(load_settings()).verify(token)
 
