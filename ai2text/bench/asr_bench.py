@@ -6,6 +6,9 @@ medians are compared. RTFx is seconds of audio per second of wall time. The set 
 of 1-20 s, built from the team corpus with espeak-ng (each file a run of sentences in one voice)
 unless a folder of WAV files is given. Both sides decode greedily; the share
 of files where the two texts agree is reported as a check that they computed the same thing.
+
+``ai2text bench asr --http`` puts the platform's HTTP route beside the same in-process
+Transcriber: see :mod:`ai2text.bench.http_bench`.
 """
 
 from __future__ import annotations
@@ -61,8 +64,23 @@ class AsrBenchResult:
         }
 
 
-def build_mixed_set(out_dir: Path, files: int, seed: int = 0) -> list[Path]:
-    """``files`` WAVs of 1-20 s, each sentences of the team corpus in one voice."""
+@dataclass(frozen=True)
+class SpeechFile:
+    path: Path
+    text: str  # what was spoken: the reference
+    duration_s: float
+
+
+def build_mixed_set(
+    out_dir: Path,
+    files: int,
+    seed: int = 0,
+    gap_s: float = 0.0,
+    min_s: float = 1.0,
+    max_s: float = 20.0,
+) -> list[SpeechFile]:
+    """``files`` WAVs of about ``min_s``-``max_s`` s: whole sentences of the team corpus in one
+    voice, ``gap_s`` of silence between them, each file's length drawn uniformly."""
     from ai2text.audio.espeak import Espeak
     from ai2text.audio.synth import SynthOptions, synthesize_one
     from ai2text.audio.transcoder import SAMPLE_RATE
@@ -73,28 +91,31 @@ def build_mixed_set(out_dir: Path, files: int, seed: int = 0) -> list[Path]:
     rng = np.random.default_rng(seed)
     engine = Espeak()
     scratch = out_dir / "parts"
-    paths = []
+    gap = np.zeros(round(gap_s * SAMPLE_RATE), dtype=np.float32)
+    built = []
     cursor = 0
     for index in range(files):
-        target = float(rng.uniform(1.0, 20.0))
+        target = float(rng.uniform(min_s, max_s))
         options = SynthOptions(seed=seed * 100_000 + index)
         pieces: list[np.ndarray] = []
-        total = 0.0
-        while total < target:
-            utterance = synthesize_one(
-                engine, cursor, sentences[cursor % len(sentences)], options, scratch
-            )
+        texts: list[str] = []
+        while sum(p.size for p in pieces) / SAMPLE_RATE < target:
+            sentence = sentences[cursor % len(sentences)]
+            utterance = synthesize_one(engine, cursor, sentence, options, scratch)
             cursor += 1
             if utterance is None:
                 continue
             samples, _ = read_wav(Path(utterance.audio_filepath))
-            pieces.append(samples)
-            total += samples.size / SAMPLE_RATE
-        audio = np.concatenate(pieces)[: int(target * SAMPLE_RATE)]
+            length_s = (sum(p.size for p in pieces) + gap.size + samples.size) / SAMPLE_RATE
+            if pieces and length_s > max_s:
+                break
+            pieces.extend([gap, samples] if pieces else [samples])
+            texts.append(utterance.text)
+        audio = np.concatenate(pieces)
         path = out_dir / f"bench-{index:04d}.wav"
         write_wav(path, audio, SAMPLE_RATE)
-        paths.append(path)
-    return paths
+        built.append(SpeechFile(path, " ".join(texts), audio.size / SAMPLE_RATE))
+    return built
 
 
 def bench_asr(

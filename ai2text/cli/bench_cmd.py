@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ai2text.asr.model import AsrModel
 
 
 def register(commands: Any) -> None:
@@ -40,7 +46,26 @@ def register(commands: Any) -> None:
     asr.add_argument(
         "--repeats", type=_positive, default=3, help="alternating runs; medians compared"
     )
+    asr.add_argument(
+        "--http",
+        action="store_true",
+        help="post the files to a local platform's /v1/audio/transcriptions instead of NeMo, "
+        "beside the in-process Transcriber (the production model)",
+    )
+    asr.add_argument(
+        "--clients", type=_positive, default=16, help="concurrent HTTP clients (with --http)"
+    )
     asr.set_defaults(run=run_asr)
+    stream = kinds.add_parser(
+        "stream",
+        help="concurrent real-time WebSocket streams: partial latency, final CER vs offline",
+        epilog="example: ai2text bench stream --streams 1 4 8 16",
+    )
+    stream.add_argument(
+        "--streams", type=_positive, nargs="+", default=[1, 4, 8, 16], help="concurrent streams"
+    )
+    stream.add_argument("--frame-ms", type=_positive, default=100, help="audio per sent frame")
+    stream.set_defaults(run=run_stream)
     train = kinds.add_parser(
         "train",
         help="Ray Train loop vs a plain PyTorch loop: samples/s, audio-s/s, padding, memory",
@@ -73,6 +98,8 @@ def run_bus(args: argparse.Namespace) -> int:
 
 
 def run_asr(args: argparse.Namespace) -> int:
+    if args.http:
+        return run_asr_http(args)
     from ai2text.asr.model import build_model, load_model
     from ai2text.bench.asr_bench import bench_asr, build_mixed_set, print_result
     from ai2text.cli.context import open_platform
@@ -91,10 +118,72 @@ def run_asr(args: argparse.Namespace) -> int:
             if not paths:
                 raise InputError(f"no .wav files in {args.audio_dir}")
         else:
-            paths = build_mixed_set(Path(tmp), args.files)
+            paths = [f.path for f in build_mixed_set(Path(tmp), args.files)]
         print_result(
             bench_asr(model, label, paths, batch_size=args.batch_size, repeats=args.repeats)
         )
+    return 0
+
+
+@contextmanager
+def _local_platform(folder: Path) -> Iterator[tuple[str, str, AsrModel, str]]:
+    """A local ``ai2text serve`` on a free loopback port with benchmark rate limits, its URL, a
+    dev token, and the model it serves loaded in this process: (url, token, model, version)."""
+    from ai2text.asr.model import load_model
+    from ai2text.auth import issue_token
+    from ai2text.bench.serve_process import serve_process
+    from ai2text.cli.context import open_platform
+    from ai2text.config import load_settings
+
+    token = issue_token(load_settings(), "bench")
+    env = {
+        **os.environ,
+        "AI2TEXT_SERVE__HOST": "127.0.0.1",
+        "AI2TEXT_SERVE__RATE_LIMIT_PER_MINUTE": str(10**6),
+        "AI2TEXT_SERVE__RATE_LIMIT_PER_ADDRESS_PER_MINUTE": str(10**6),
+    }
+    with serve_process(env, folder / "serve.log") as server, open_platform() as platform:
+        path, version = platform.registry.resolve(None)
+        yield server.url, token, load_model(path), version
+
+
+def run_asr_http(args: argparse.Namespace) -> int:
+    from ai2text.bench.asr_bench import build_mixed_set
+    from ai2text.bench.http_bench import bench_asr_http, print_result
+    from ai2text.errors import InputError
+
+    if args.model is not None:
+        raise InputError("--http measures the model the platform serves (production): drop --model")
+    with tempfile.TemporaryDirectory(prefix="ai2text-bench-") as tmp:
+        if args.audio_dir is not None:
+            paths = sorted(args.audio_dir.glob("*.wav"))
+            if not paths:
+                raise InputError(f"no .wav files in {args.audio_dir}")
+        else:
+            paths = [f.path for f in build_mixed_set(Path(tmp), args.files)]
+        with _local_platform(Path(tmp)) as (url, token, model, version):
+            result = bench_asr_http(
+                model, version, paths, url, token,
+                clients=args.clients, batch_size=args.batch_size, repeats=args.repeats,
+            )  # fmt: skip
+        print_result(result)
+    return 0
+
+
+def run_stream(args: argparse.Namespace) -> int:
+    from ai2text.bench.asr_bench import build_mixed_set
+    from ai2text.bench.stream_bench import bench_stream
+
+    with tempfile.TemporaryDirectory(prefix="ai2text-bench-") as tmp:
+        files = build_mixed_set(Path(tmp), max(args.streams), seed=1, gap_s=0.8, min_s=6.0,
+                                max_s=15.0)  # fmt: skip
+        with _local_platform(Path(tmp)) as (url, token, model, version):
+            lines = bench_stream(
+                model, version, files, url, token,
+                streams=args.streams, frame_s=args.frame_ms / 1000,
+            )  # fmt: skip
+        for line in lines:
+            print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from psycopg import conninfo, sql
 
+from ai2text.bench.serve_process import serve_process
 from ai2text.config import DEV_JWT_SECRET
-from tests.conftest import free_port
 
 MAX_UPLOAD_BYTES = 1 << 20
 PER_PRINCIPAL = 40
@@ -47,21 +43,6 @@ class Platform:
         return jwt.encode(body, DEV_JWT_SECRET, "HS256")
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"ai2text serve exited with {process.returncode}:\n{log.read_text()[-4000:]}"
-            )
-        if "Ctrl-C stops everything" in log.read_text():
-            with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
-                assert json.loads(response.read())["status"] == "ok"
-            return
-        time.sleep(0.5)
-    pytest.fail(f"ai2text serve not ready in {timeout_s} s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Platform]:
     from ai2text.audio.synth import SynthOptions, synthesize
@@ -78,7 +59,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[
     report = synthesize(SENTENCES, folder / "speech", SynthOptions(voices=("vi",), seed=3),
                         progress=False)  # fmt: skip
     rows = [json.loads(line) for line in report.manifest.read_text().splitlines()]
-    port = free_port()
     env = {
         **os.environ,
         "AI2TEXT_HOME": str(folder / "home"),
@@ -91,26 +71,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[
         "AI2TEXT_SERVE__ASR_NUM_CPUS": "0.5",
     }
     log = folder / "serve.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ai2text.cli.main", "serve", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url, process, log, timeout_s=300)
-        wavs = [Path(r["audio_filepath"]) for r in rows]
-        yield Platform(url, env, log, public_pem, wavs, [r["text"] for r in rows])
+        with serve_process(env, log) as server:
+            wavs = [Path(r["audio_filepath"]) for r in rows]
+            yield Platform(server.url, env, log, public_pem, wavs, [r["text"] for r in rows])
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-    assert code == 0, log.read_text()[-4000:]
+    assert server.returncode == 0, server.log_tail()
     assert "stopping" in log.read_text()

@@ -45,7 +45,7 @@ def test_bench_asr_reports_both_sides(tmp_path: Path) -> None:
     from ai2text.asr.model import build_model
     from ai2text.bench.asr_bench import bench_asr, build_mixed_set
 
-    paths = build_mixed_set(tmp_path, 3)
+    paths = [f.path for f in build_mixed_set(tmp_path, 3)]
     result = bench_asr(build_model("tiny"), "fresh tiny", paths, batch_size=2, repeats=1).to_json()
     assert result["files"] == 3 and result["audio_s"] > 3
     assert result["ours"] > 0 and result["peer_value"] > 0
