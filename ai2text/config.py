@@ -64,6 +64,23 @@ class AudioSettings(BaseModel):
     ffmpeg_path: Path | None = None
 
 
+class TextSettings(BaseModel):
+    """Vietnamese text processing: the reading conventions of numbers (sources differ without
+    either being wrong) and what post-processing does to ASR output."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    linh: Literal["linh", "lẻ"] = "linh"
+    thousand: Literal["nghìn", "ngàn"] = "nghìn"
+    billion: Literal["tỷ", "tỉ"] = "tỷ"
+    four_after_tens: Literal["tư", "bốn"] = "tư"
+    zero_hundreds: bool = Field(False, description="1001 -> một nghìn không trăm linh một")
+    fraction_as_number: bool = Field(False, description="3,14 -> ba phẩy mười bốn")
+    decimal_mark: Literal[",", "."] = Field(",", description="what inverse normalization writes")
+    remove_fillers: bool = Field(True, description="drop ừm, ờ, ... from ASR output")
+    restorer_path: Path | None = Field(None, description="diacritics model; default: the team's")
+
+
 class PromotionPolicy(BaseModel):
     """When a candidate model replaces production (both scored on the same held-out speakers)."""
 
@@ -166,6 +183,7 @@ class Settings(BaseSettings):
     promotion: PromotionPolicy = PromotionPolicy()
     auth: AuthSettings = AuthSettings()
     serve: ServeSettings = ServeSettings()
+    text: TextSettings = TextSettings()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:

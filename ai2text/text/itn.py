@@ -42,7 +42,8 @@ MEASURES: dict[tuple[str, ...], tuple[str, bool]] = {
         "xen ti mét": ("cm", True), "mi li mét": ("mm", True), "muy crô mét": ("μm", True),
         "mét trên giây": ("m/s", True), "mét vuông": ("m²", True), "mét khối": ("m³", True),
         "mét": ("m", True), "ki lô gam": ("kg", True), "ki lô gram": ("kg", True),
-        "kí lô": ("kg", True), "kí": ("kg", True), "ký": ("kg", True), "gam": ("g", True),
+        "kí lô": ("kg", True), "ki lô": ("kg", True), "ký lô": ("kg", True),
+        "kí": ("kg", True), "ký": ("kg", True), "gam": ("g", True),
         "gram": ("g", True), "mi li gam": ("mg", True), "mi li lít": ("ml", True),
         "lít": ("l", True), "héc ta": ("ha", True), "inch": ("inch", True),
         "vôn": ("v", True), "mi li ampe": ("mA", True), "mi li am pe": ("mA", True),
@@ -58,7 +59,7 @@ CURRENCIES: dict[tuple[str, ...], str] = {
     tuple(k.split()): v
     for k, v in {
         "đô la mỹ": "$", "đô la": "$", "đô": "$", "usd": "$", "euro": "€", "ơ rô": "€",
-        "won": "₩", "uôn": "₩", "ringgit": "RM", "yên": "¥", "bảng anh": "£",
+        "won": "₩", "uôn": "₩", "đồng": " đồng", "ringgit": "RM", "yên": "¥", "bảng anh": "£",
     }.items()
 }  # fmt: skip
 ORDINALS = {"nhất": 1, "nhì": 2, **{w: v for w, v in MONTHS.items() if w != "giêng"}}
@@ -110,7 +111,8 @@ class _Token:
     end: int
 
 
-Rule = Callable[[Sequence[str], int], tuple[int, str] | None]
+Found = tuple[int, str] | tuple[int, str, str]  # (end, written[, class when the rule decides])
+Rule = Callable[[Sequence[str], int], Found | None]
 
 
 class InverseNormalizer:
@@ -126,7 +128,7 @@ class InverseNormalizer:
             ("telephone", self._telephone),
             ("time", self._time),
             ("ordinal", self._ordinal),
-            ("number", self._quantity),
+            ("cardinal", self._quantity),
         ]
         if options.remove_fillers:
             self._rules.insert(0, ("filler", self._filler))
@@ -148,7 +150,8 @@ class InverseNormalizer:
                 found = rule(words, i)
                 if found is None:
                     continue
-                end, replacement = found
+                end, replacement = found[0], found[1]
+                kind = found[2] if len(found) == 3 else kind
                 start_char, end_char = tokens[i].start, tokens[end - 1].end
                 if kind == "filler":
                     end_char = tokens[end].start if end < len(tokens) else end_char
@@ -229,7 +232,7 @@ class InverseNormalizer:
     def _filler(self, words: Sequence[str], i: int) -> tuple[int, str] | None:
         return (i + 1, "") if words[i] in FILLERS else None
 
-    def _quantity(self, words: Sequence[str], i: int) -> tuple[int, str] | None:
+    def _quantity(self, words: Sequence[str], i: int) -> Found | None:
         number = self._number_text(words, i)
         if number is None:
             return None
@@ -239,19 +242,19 @@ class InverseNormalizer:
             after, symbol = currency
             if after < len(words) and words[after] == "rưỡi":
                 written, after = f"{written}{self.mark}5", after + 1
-            return after, f"{written}{symbol}"
+            return after, f"{written}{symbol}", "money"
         measure = _phrase_at(_MEASURE_INDEX, words, end)
         if measure is not None:
             after, (unit, spaced) = measure
-            return after, f"{written} {unit}" if spaced else f"{written}{unit}"
+            return after, f"{written} {unit}" if spaced else f"{written}{unit}", "measure"
         # a fraction: "hai phần ba", "một trên hai", "hai ba chia mười hai"
         if end < len(words) and words[end] in ("phần", "trên", "chia"):
             below = parse_number(words, end + 1)
             if below is not None:
-                return below.end, f"{written}/{below.value}"
+                return below.end, f"{written}/{below.value}", "fraction"
         if bare:
             return None
-        return end, written
+        return end, written, "decimal" if self.mark in written else "cardinal"
 
     def _ordinal(self, words: Sequence[str], i: int) -> tuple[int, str] | None:
         if words[i] != "thứ" or i + 1 >= len(words):

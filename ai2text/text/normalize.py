@@ -72,21 +72,29 @@ def _options(keys: Iterable[str]) -> str:
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
 
 
-NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+# 12.345,5 (Vietnamese grouping and decimal comma), 2.3 (a decimal point: not three digits after)
+NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+\.\d{1,2}(?!\d)|\d+(?:,\d+)?"
 UNIT = _options(UNITS)
 CURRENCY = _options(CURRENCIES)
 QUANTITY = rf"(?:\d{{1,2}}:\d{{2}}|(?:{NUM})(?:tr|k|t)?\s?(?:{CURRENCY}|{UNIT})?)"
 SCALE_WORD = "nghìn|ngàn|triệu|tỷ|tỉ|vạn"
 _END = r"(?![\w])"  # not followed by a letter or digit (\b fails after ° % $ ₫)
+_START = r"(?<![\w.,])(?<!\w-)"  # not inside a word, a decimal, or a code like "CG-49"
+_NUMBER_END = r"(?![\w]|[.,]\d)"  # not followed by letters or more digits
 
 
-def _number(text: str) -> tuple[int, str]:
-    """``"12.345,50"`` -> (12345, "50"): thousands dots dropped, the fraction after the comma."""
+def _number(text: str) -> tuple[int, str, str]:
+    """``"12.345,50"`` -> (12345, "50", "phẩy"): grouping dots dropped, the fraction after the
+    comma; ``"2.3"`` -> (2, "3", "chấm")."""
+    if "," not in text and re.fullmatch(r"\d+\.\d{1,2}", text):
+        whole, _, fraction = text.partition(".")
+        return int(whole), fraction, "chấm"
     whole, _, fraction = text.replace(".", "").partition(",")
-    return int(whole), fraction
+    return int(whole), fraction, "phẩy"
 
 
 _ZONE = "|".join(TIME_ZONES)
+_DASHES = "-\u2013"  # a hyphen or an en dash between the ends of a range
 # (class, pattern, handler): tried in this order at each position, the leftmost match wins
 _RULES: tuple[tuple[str, str, str], ...] = (
     ("date", rf"(?:(?P<d_kw>[Nn]gày)\s+)?(?P<d_d>\d{{1,2}})(?P<d_sep>[/.-])(?P<d_m>\d{{1,2}})"
@@ -97,30 +105,30 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("date", rf"(?P<my_kw>[Tt]háng)\s+(?P<my_m>\d{{1,2}})(?:/|\s+)(?P<my_y>\d{{4}}){_END}",
      "_month_year"),
     ("date", rf"(?P<mo_kw>[Tt]háng)\s+(?P<mo_m>\d{{1,2}}){_END}", "_month"),
-    ("range", rf"(?<![\w.,])(?P<r_a>{QUANTITY})\s?-\s?(?P<r_b>{QUANTITY}){_END}", "_range"),
+    ("range", rf"{_START}(?P<r_a>{QUANTITY})\s?[{_DASHES}]\s?(?P<r_b>{QUANTITY}){_END}", "_range"),
     ("time", rf"(?<![\w.,:])(?P<t_h>\d{{1,2}}):(?P<t_m>\d{{2}})(?::(?P<t_s>\d{{2}}))?(?![\w:])"
      rf"(?:\s+(?P<t_z>{_ZONE}){_END})?", "_clock"),
-    ("time", rf"(?<![\w.,])(?P<hm_h>\d{{1,2}})[hg](?P<hm_m>\d{{2}}){_END}", "_hour_minute"),
-    ("time", rf"(?<![\w.,])(?P<h_h>\d{{1,2}})h(?:\s+(?P<h_z>{_ZONE}))?{_END}", "_hour"),
-    ("time", rf"(?<![\w.,])(?P<ms_m>\d{{1,2}})p(?P<ms_s>\d{{1,2}})s{_END}", "_minute_second"),
-    ("time", rf"(?<![\w.,])(?P<p_m>\d{{1,2}})p{_END}", "_minutes"),
-    ("time", rf"(?<![\w.,])(?P<s_s>\d{{1,2}})s{_END}", "_seconds"),
+    ("time", rf"{_START}(?P<hm_h>\d{{1,2}})[hg](?P<hm_m>\d{{2}}){_END}", "_hour_minute"),
+    ("time", rf"{_START}(?P<h_h>\d{{1,2}})h(?:\s+(?P<h_z>{_ZONE}))?{_END}", "_hour"),
+    ("time", rf"{_START}(?P<ms_m>\d{{1,2}})p(?P<ms_s>\d{{1,2}})s{_END}", "_minute_second"),
+    ("time", rf"{_START}(?P<p_m>\d{{1,2}})p{_END}", "_minutes"),
+    ("time", rf"{_START}(?P<s_s>\d{{1,2}})s{_END}", "_seconds"),
     ("money", rf"\$(?P<mp_n>{NUM}){_END}", "_money_prefix"),
-    ("money", rf"(?<![\w.,])(?P<mo_neg>-)?(?P<mo_n>{NUM})(?P<mo_sx>tr|k|t)?(?P<mo_sd>\d)?"
+    ("money", rf"{_START}(?P<mo_neg>-)?(?P<mo_n>{NUM})(?P<mo_sx>tr|k|t)?(?P<mo_sd>\d)?"
      rf"(?:\s(?P<mo_scale>{SCALE_WORD}))?\s?(?P<mo_c>{CURRENCY})"
      rf"(?:/(?P<mo_per>{UNIT}|\w+))?{_END}", "_money"),
-    ("measure", rf"(?<![\w.,])(?P<me_neg>-)?(?P<me_n>\d+/\d+|{NUM})"
+    ("measure", rf"{_START}(?P<me_neg>-)?(?P<me_n>\d+/\d+|{NUM})"
      rf"(?:\s(?P<me_scale>{SCALE_WORD}))?\s?(?P<me_u>{UNIT}){_END}", "_measure"),
     ("ordinal", r"(?P<o_kw>\b(?:[Tt]hứ|[Hh]ạng))\s+(?P<o_n>\d+)(?!\w)", "_ordinal"),
     ("roman", rf"(?P<ro_kw>\b(?i:{_options(ROMAN_AFTER)}))\s+(?P<ro_n>[IVXLCDMivxlcdm]+)\b",
      "_roman"),
     ("fraction", r"(?<![\w.,/])(?P<f_neg>-)?(?:(?P<f_w>\d+)\s+)?(?P<f_n>\d+)/(?P<f_d>\d+)"
      r"(?![\w/])", "_fraction"),
-    ("telephone", r"(?<![\w.,])(?P<ph_plus>\+)?(?P<ph_n>0\d+|(?<=\+)\d{8,})(?![\w,]|\.\d)",
+    ("telephone", rf"{_START}(?P<ph_plus>\+)?(?P<ph_n>0\d+|(?<=\+)\d{{8,}}){_NUMBER_END}",
      "_digit_string"),
-    ("cardinal", rf"(?<![\w.,])(?P<c_neg>-)?(?P<c_n>\d+)(?P<c_sx>tr|k|t)(?P<c_sd>\d)?{_END}",
+    ("cardinal", rf"{_START}(?P<c_neg>-)?(?P<c_n>\d+)(?P<c_sx>tr|k|t)(?P<c_sd>\d)?{_END}",
      "_suffixed"),
-    ("cardinal", rf"(?<![\w.,])(?P<n_neg>-)?(?P<n_n>{NUM})(?![\w,]|\.\d)", "_plain"),
+    ("cardinal", rf"{_START}(?P<n_neg>-)?(?P<n_n>{NUM}){_NUMBER_END}", "_plain"),
     ("abbreviation", rf"(?<!\w)(?P<ab>{_options(ABBREVIATIONS)})(?!\w)", "_abbreviation"),
     ("abbreviation", rf"(?<!\w)(?P<pl>{_options(PLACE_PREFIXES)})\s?(?=\d|[A-ZĐ])", "_place"),
 )  # fmt: skip
@@ -140,7 +148,15 @@ class Normalizer:
         rules = (*_RULES, _FILLER_RULE) if self.options.remove_fillers else _RULES
         self._rules = {f"_r{i}": (kind, getattr(self, name)) for i, (kind, _, name) in
                        enumerate(rules)}  # fmt: skip
-        self._pattern = re.compile("|".join(f"(?P<_r{i}>{p})" for i, (_, p, _) in enumerate(rules)))
+        keywords = [*ROMAN_AFTER, *ABBREVIATIONS, *PLACE_PREFIXES, "ngày", "tháng", "thứ", "hạng"]
+        if self.options.remove_fillers:
+            keywords.extend(FILLERS)
+        starts = {c for word in keywords for c in (word[0].lower(), word[0].upper())}
+        # every rule starts a word: checking that and its first character before trying the
+        # alternatives one by one makes the pass several times faster
+        first = re.escape("".join(sorted(starts | set("0123456789$+-"))))
+        alternatives = "|".join(f"(?P<_r{i}>{p})" for i, (_, p, _) in enumerate(rules))
+        self._pattern = re.compile(rf"(?<!\w)(?=[{first}])(?:{alternatives})")
 
     def normalize(self, text: str) -> str:
         return self.rewrite(text).text
@@ -165,12 +181,12 @@ class Normalizer:
         return read_number(value, self.conv)
 
     def _amount(self, text: str, negative: bool = False) -> str:
-        whole, fraction = _number(text)
+        whole, fraction, point = _number(text)
         spoken = self._n(whole)
         if fraction:
             as_number = self.conv.fraction_as_number and not fraction.startswith("0")
             digits = self._n(int(fraction)) if as_number else read_digits(fraction)
-            spoken = f"{spoken} phẩy {digits}"
+            spoken = f"{spoken} {point} {digits}"
         return f"âm {spoken}" if negative else spoken
 
     def _month_name(self, month: str) -> str:
@@ -262,7 +278,7 @@ class Normalizer:
         return f"{self._n(int(m['s_s']))} giây"
 
     def _cents(self, text: str, currency: str) -> str:
-        whole, fraction = _number(text)
+        whole, fraction, _ = _number(text)
         cents = int((fraction + "00")[:2])
         parts = [f"{self._n(whole)} {currency}"] if whole or not cents else []
         if cents:
@@ -274,7 +290,7 @@ class Normalizer:
 
     def _scaled(self, number: str, suffix: str, digit: str | None, negative: bool) -> str:
         """``1tr2`` -> 1,200,000 read aloud; ``2t3`` -> 2.3 billion."""
-        whole, fraction = _number(number)
+        whole, fraction, _ = _number(number)
         scale = SUFFIX_SCALES[suffix]
         tail = (fraction or "") + (digit or "")
         value = whole * scale + (int(tail) * scale // 10 ** len(tail) if tail else 0)

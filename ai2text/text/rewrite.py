@@ -36,6 +36,9 @@ class Rewritten:
     text: str
     corrections: tuple[Correction, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {"text_clean": self.text, "corrections": [c.to_json() for c in self.corrections]}
+
 
 def apply_corrections(source: str, corrections: Sequence[Correction]) -> str:
     """``source`` with non-overlapping corrections (sorted by start) applied."""
