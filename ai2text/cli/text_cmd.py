@@ -1,10 +1,16 @@
-"""``ai2text text``: Vietnamese text tools (generate now; normalize, itn, restore to come)."""
+"""``ai2text text``: Vietnamese text tools. ``normalize``, ``itn`` and ``restore`` read lines on
+stdin and write one line per input line on stdout (``--json``: the corrections with offsets)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ai2text.text.rewrite import Rewritten
 
 
 def register(commands: Any) -> None:
@@ -22,6 +28,31 @@ def register(commands: Any) -> None:
     generate.add_argument("--no-corpus", action="store_true", help="leave out the team's sentences")
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(run=run_generate)
+    normalize = actions.add_parser(
+        "normalize",
+        help="written to spoken: numbers, dates, times, money, measures, abbreviations",
+        epilog="example: echo 'Ngày 15/01/2024 lúc 14h30' | ai2text text normalize",
+    )
+    normalize.add_argument("--remove-fillers", action="store_true", help="drop ừm, ờ, ...")
+    normalize.add_argument("--json", action="store_true", help="one JSON object per line")
+    normalize.set_defaults(run=run_normalize)
+    inverse = actions.add_parser(
+        "itn",
+        help="spoken to written, for displaying ASR output",
+        epilog="example: echo 'mười bốn giờ ba mươi phút' | ai2text text itn",
+    )
+    inverse.add_argument("--keep-fillers", action="store_true", help="keep ừm, ờ, ...")
+    inverse.add_argument("--json", action="store_true", help="one JSON object per line")
+    inverse.set_defaults(run=run_itn)
+    conformance = actions.add_parser(
+        "conformance",
+        help="pass rate per class on NeMo's Vietnamese test cases (written~spoken files)",
+        epilog="example: ai2text text conformance ../shared/data/tn/nemo_vi",
+    )
+    conformance.add_argument("cases", type=Path, help="folder holding data_text_normalization/ "
+                             "and data_inverse_text_normalization/")  # fmt: skip
+    conformance.add_argument("--failures", action="store_true", help="list the failing cases")
+    conformance.set_defaults(run=run_conformance)
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -38,4 +69,42 @@ def run_generate(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(unique) + "\n", encoding="utf-8")
     print(f"{len(unique)} sentences written to {args.out}")
+    return 0
+
+
+def _lines() -> list[str]:
+    return sys.stdin.read().splitlines()
+
+
+def _emit(result: Rewritten, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(result.text)
+
+
+def run_normalize(args: argparse.Namespace) -> int:
+    from ai2text.config import load_settings
+    from ai2text.text.postprocess import normalizer
+
+    engine = normalizer(load_settings().text, args.remove_fillers)
+    for line in _lines():
+        _emit(engine.rewrite(line), args.json)
+    return 0
+
+
+def run_itn(args: argparse.Namespace) -> int:
+    from ai2text.config import load_settings
+    from ai2text.text.postprocess import inverse_normalizer
+
+    engine = inverse_normalizer(load_settings().text, not args.keep_fillers)
+    for line in _lines():
+        _emit(engine.rewrite(line), args.json)
+    return 0
+
+
+def run_conformance(args: argparse.Namespace) -> int:
+    from ai2text.text.conformance import conformance_report
+
+    print(json.dumps(conformance_report(args.cases, args.failures), ensure_ascii=False, indent=2))
     return 0

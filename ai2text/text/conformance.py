@@ -89,3 +89,40 @@ def report(scores: dict[str, ClassScore]) -> dict[str, Any]:
         key: {"passed": s.passed, "total": s.total, "rate": round(s.rate, 3)}
         for key, s in sorted(scores.items())
     }
+
+
+NEMO_CONVENTIONS = {"decimal_mark": "."}  # where NeMo's choices differ from our defaults
+
+
+def conformance_report(root: Path, failures: bool = False) -> dict[str, Any]:
+    """Pass rates with NeMo's conventions, and the cases whose result depends on the convention
+    (they pass with NeMo's and fail with our defaults, or the reverse)."""
+    from ai2text.config import TextSettings
+    from ai2text.text.postprocess import inverse_normalizer, normalizer
+
+    cases = load_cases(root)
+
+    def convert(settings: TextSettings) -> Callable[[Case], str]:
+        tn, itn = normalizer(settings, False), inverse_normalizer(settings, False)
+        return lambda c: tn.normalize(c.given) if c.direction == "tn" else itn.itn(c.given)
+
+    nemo = TextSettings(**NEMO_CONVENTIONS)
+    ours = TextSettings()
+    with_nemo = score(cases, convert(nemo))
+    with_ours = score(cases, convert(ours))
+    failed_nemo = {(f["given"], f["expected"]) for s in with_nemo.values() for f in s.failures}
+    failed_ours = {(f["given"], f["expected"]) for s in with_ours.values() for f in s.failures}
+    body: dict[str, Any] = {
+        "cases": str(root),
+        "conventions": NEMO_CONVENTIONS,
+        "pass_rate": report(with_nemo),
+        "pass_rate_default_conventions": {
+            k: v for k, v in report(with_ours).items() if k.endswith("/all")
+        },
+        "convention_dependent": sorted(
+            f"{given} -> {expected}" for given, expected in failed_nemo ^ failed_ours
+        ),
+    }
+    if failures:
+        body["failures"] = {k: s.failures for k, s in with_nemo.items() if s.failures}
+    return body

@@ -250,6 +250,8 @@ class InverseNormalizer:
         # a fraction: "hai phần ba", "một trên hai", "hai ba chia mười hai"
         if end < len(words) and words[end] in ("phần", "trên", "chia"):
             below = parse_number(words, end + 1)
+            if below is None and end + 1 < len(words) and words[end + 1] == "tư":
+                return end + 2, f"{written}/4", "fraction"  # "ba phần tư"
             if below is not None:
                 return below.end, f"{written}/{below.value}", "fraction"
         if bare:

@@ -58,7 +58,7 @@ ABBREVIATIONS = {
     "v.v.": "vân vân", "v.v": "vân vân", "v/v": "về việc", "đ/c": "địa chỉ",
 }  # fmt: skip
 PLACE_PREFIXES = {"Q.": "quận", "P.": "phường", "TX.": "thị xã", "H.": "huyện"}
-FILLERS = ("ừm", "ưm", "ờm", "ừ", "ờ", "ơ", "hmm", "hừm", "ừa", "uhm", "um", "uh", "à")
+FILLERS = ("ừm", "ưm", "ờm", "ừ", "ờ", "hmm", "hừm", "uhm", "um", "uh")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
 )  # fmt: skip
 _FILLER_RULE = (
     "filler",
-    rf"(?:(?<=^)|(?<=[\s,.!?]))(?i:{_options(FILLERS)}),?(?:\s+|$)(?!\w)",
+    rf"(?:(?<=^)|(?<=[\s,.!?]))(?i:{_options(FILLERS)})(?!\w),?\s*",
     "_filler",
 )
 
