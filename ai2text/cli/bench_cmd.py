@@ -66,6 +66,13 @@ def register(commands: Any) -> None:
     )
     stream.add_argument("--frame-ms", type=_positive, default=100, help="audio per sent frame")
     stream.set_defaults(run=run_stream)
+    text = kinds.add_parser(
+        "text",
+        help="single-core sentences/s of normalize, itn and restore (and restore accuracy)",
+        epilog="example: ai2text bench text",
+    )
+    text.add_argument("--repeats", type=_positive, default=3, help="passes; the best is kept")
+    text.set_defaults(run=run_text)
     train = kinds.add_parser(
         "train",
         help="Ray Train loop vs a plain PyTorch loop: samples/s, audio-s/s, padding, memory",
@@ -184,6 +191,15 @@ def run_stream(args: argparse.Namespace) -> int:
             )  # fmt: skip
         for line in lines:
             print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 0
+
+
+def run_text(args: argparse.Namespace) -> int:
+    from ai2text.bench.text_bench import bench_text
+    from ai2text.config import load_settings
+
+    for line in bench_text(load_settings().home / "cache", repeats=args.repeats):
+        print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 
 

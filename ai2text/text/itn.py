@@ -132,6 +132,10 @@ class InverseNormalizer:
         ]
         if options.remove_fillers:
             self._rules.insert(0, ("filler", self._filler))
+        self._starters = frozenset(
+            {*TAIL_WORDS, "mười", *SIGNS, *DATE_WORDS, "tháng", "thứ", "cộng"}
+            | (FILLERS if options.remove_fillers else frozenset())
+        )
 
     def itn(self, text: str) -> str:
         return self.rewrite(text).text
@@ -146,6 +150,9 @@ class InverseNormalizer:
         corrections = []
         i = 0
         while i < len(tokens):
+            if words[i] not in self._starters and not words[i].isascii():
+                i += 1  # no rule starts on this word: most words of a sentence
+                continue
             for kind, rule in self._rules:
                 found = rule(words, i)
                 if found is None:
