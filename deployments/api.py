@@ -69,7 +69,7 @@ class Backend(Protocol):
 
     async def transcribe(self, samples: np.ndarray) -> Transcript: ...
 
-    async def clean(self, text: str) -> str: ...
+    async def clean(self, text: str) -> dict[str, Any]: ...
 
     async def embed(self, texts: list[str]) -> list[list[float]]: ...
 
@@ -318,7 +318,8 @@ def create_api(backend: Backend) -> FastAPI:
         data = await read_upload(file)
         samples = await backend.decode(data, file.filename or "upload")
         transcript = await backend.transcribe(samples)
-        text = await backend.clean(transcript.text)
+        cleaned = await backend.clean(transcript.text)
+        text = cleaned["text_clean"]
         if response_format == "text":
             return PlainTextResponse(text)
         if response_format == "srt":
@@ -331,6 +332,8 @@ def create_api(backend: Backend) -> FastAPI:
             return {**body, "text": text}
         return {
             "text": text,
+            "text_raw": transcript.text,
+            "corrections": cleaned["corrections"],
             "model_version": transcript.model_version,
             "duration": transcript.duration_s,
             "confidence": transcript.confidence,

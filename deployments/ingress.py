@@ -63,8 +63,8 @@ class Ingress:
         result: Transcript = await self.asr.transcribe.remote(samples)
         return result
 
-    async def clean(self, text: str) -> str:
-        cleaned: str = await self.nlp.clean.remote(text)
+    async def clean(self, text: str) -> dict[str, Any]:
+        cleaned: dict[str, Any] = await self.nlp.clean.remote(text)
         return cleaned
 
     async def embed(self, texts: list[str]) -> list[list[float]]:

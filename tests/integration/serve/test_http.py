@@ -25,6 +25,7 @@ import psycopg
 import pytest
 
 from ai2text.eval.metrics import score_utterance
+from ai2text.text.rewrite import Correction, apply_corrections
 from tests.integration.conftest import TrainedModel
 from tests.integration.serve.conftest import MAX_UPLOAD_BYTES, PER_ADDRESS, PER_PRINCIPAL, Platform
 
@@ -84,8 +85,12 @@ def test_json_reports_the_model_version_and_a_request_id(platform: Platform) -> 
         platform, platform.wavs[0], headers={**auth(platform), "X-Request-ID": "abc-1"}
     )
     assert response.status_code == 200
-    assert response.json()["model_version"] == "bootstrap-tiny-v1"
+    body = response.json()
+    assert body["model_version"] == "bootstrap-tiny-v1"
     assert response.headers["x-request-id"] == "abc-1"
+    # the post-processed text is the raw transcript with the listed corrections applied
+    fixes = [Correction(**c) for c in body["corrections"]]
+    assert apply_corrections(body["text_raw"], fixes) == body["text"]
 
 
 def test_ai2text_token_works_against_the_server(platform: Platform) -> None:
