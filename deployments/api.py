@@ -240,17 +240,20 @@ def create_api(backend: Backend) -> FastAPI:
         metrics.in_flight.inc()
         span = tracer.start_span(f"{request.method} {request.url.path}")
         try:
-            if request.url.path not in _UNLIMITED:
-                peer = request.client.host if request.client else "unknown"
-                address = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
-                try:
-                    per_address.take(f"address:{address}")
-                except RateLimitError as exc:
-                    response: Response = await _platform_error(request, exc)
+            # the request's span is current while it runs: the ingress's calls nest under it
+            with trace.use_span(span, end_on_exit=False):
+                if request.url.path not in _UNLIMITED:
+                    peer = request.client.host if request.client else "unknown"
+                    forwarded = request.headers.get("x-forwarded-for")
+                    address = client_address(peer, forwarded, trusted)
+                    try:
+                        per_address.take(f"address:{address}")
+                    except RateLimitError as exc:
+                        response: Response = await _platform_error(request, exc)
+                    else:
+                        response = await call_next(request)
                 else:
                     response = await call_next(request)
-            else:
-                response = await call_next(request)
         finally:
             metrics.in_flight.dec()
         route = request.scope.get("route")

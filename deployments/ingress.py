@@ -13,14 +13,17 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI
+from opentelemetry import trace
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from ai2text.asr.transcriber import Transcript
+from ai2text.audio.transcoder import SAMPLE_RATE
 from ai2text.config import load_settings
 from deployments.api import create_api
 
 DECODE_CONCURRENCY = 4
+_tracer = trace.get_tracer("ai2text.ingress")
 
 
 @serve.deployment(
@@ -60,23 +63,30 @@ class Ingress:
         return create_api(self)
 
     async def transcribe(self, samples: np.ndarray) -> Transcript:
-        result: Transcript = await self.asr.transcribe.remote(samples)
+        with _tracer.start_as_current_span("asr.transcribe") as span:
+            span.set_attribute("audio.seconds", samples.size / SAMPLE_RATE)
+            result: Transcript = await self.asr.transcribe.remote(samples)
+            span.set_attribute("model.version", result.model_version)
         return result
 
     async def clean(self, text: str) -> dict[str, Any]:
-        cleaned: dict[str, Any] = await self.nlp.clean.remote(text)
+        with _tracer.start_as_current_span("nlp.clean"):
+            cleaned: dict[str, Any] = await self.nlp.clean.remote(text)
         return cleaned
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = await self.embeddings.embed.remote(texts)
+        with _tracer.start_as_current_span("embeddings.embed"):
+            vectors: list[list[float]] = await self.embeddings.embed.remote(texts)
         return vectors
 
     async def decode(self, data: bytes, filename: str) -> np.ndarray:
         from ai2text.audio.transcoder import decode_bytes
         from ai2text.errors import TooLargeError
 
-        async with self._decodes:
-            decoded = await asyncio.to_thread(decode_bytes, data, self.settings.audio, filename)
+        with _tracer.start_as_current_span("audio.decode") as span:
+            span.set_attribute("audio.bytes", len(data))
+            async with self._decodes:
+                decoded = await asyncio.to_thread(decode_bytes, data, self.settings.audio, filename)
         if decoded.duration_s > self.settings.serve.max_upload_duration_s:
             raise TooLargeError(
                 f"the audio lasts {decoded.duration_s:.0f} s, over the "

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
@@ -27,6 +29,40 @@ PER_ADDRESS = 600
 SENTENCES = ["xin chào các bạn", "hôm nay trời đẹp quá", "cảm ơn anh nhiều"]
 
 
+class SpanCollector:
+    """An OTLP/HTTP trace receiver on loopback: what the ingress exports, decoded."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        self.spans: list[dict[str, str]] = []
+        collected = self.spans
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest.FromString(body)
+                for resource in request.resource_spans:
+                    for scope in resource.scope_spans:
+                        collected.extend(
+                            {"name": span.name, "trace": span.trace_id.hex(),
+                             "id": span.span_id.hex(), "parent": span.parent_span_id.hex()}
+                            for span in scope.spans
+                        )  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @dataclass(frozen=True)
 class Platform:
     url: str
@@ -35,6 +71,7 @@ class Platform:
     public_pem: bytes
     wavs: list[Path]
     texts: list[str]
+    traces: SpanCollector
 
     def token(self, sub: str = "tester", scope: str = "transcribe ingest read write admin",
               ttl: int = 600, **claims: object) -> str:  # fmt: skip
@@ -59,8 +96,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[
     report = synthesize(SENTENCES, folder / "speech", SynthOptions(voices=("vi",), seed=3),
                         progress=False)  # fmt: skip
     rows = [json.loads(line) for line in report.manifest.read_text().splitlines()]
+    collector = SpanCollector()
     env = {
         **os.environ,
+        "AI2TEXT_SERVE__OTEL_EXPORTER": "otlp",
+        "AI2TEXT_SERVE__OTLP_ENDPOINT": collector.url,
         "AI2TEXT_HOME": str(folder / "home"),
         "AI2TEXT_DATABASE_URL": conninfo.make_conninfo(pg_url, dbname=name),
         "AI2TEXT_AUTH__JWT_PUBLIC_KEY_FILE": str(folder / "public.pem"),
@@ -74,11 +114,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[
     try:
         with serve_process(env, log) as server:
             wavs = [Path(r["audio_filepath"]) for r in rows]
-            yield Platform(server.url, env, log, public_pem, wavs, [r["text"] for r in rows])
+            texts = [r["text"] for r in rows]
+            yield Platform(server.url, env, log, public_pem, wavs, texts, collector)
     finally:
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+    collector.server.shutdown()
     assert server.returncode == 0, server.log_tail()
     assert "stopping" in log.read_text()

@@ -93,6 +93,22 @@ def test_json_reports_the_model_version_and_a_request_id(platform: Platform) -> 
     assert apply_corrections(body["text_raw"], fixes) == body["text"]
 
 
+def test_requests_are_traced_with_their_steps_nested(platform: Platform) -> None:
+    """OTLP export to a receiver in the test: a transcription's decode, ASR and text steps are
+    children of its request span."""
+    assert post_audio(platform, platform.wavs[1], headers=auth(platform)).status_code == 200
+    deadline = time.monotonic() + 30  # the batch span processor exports every 5 s
+    while time.monotonic() < deadline:
+        spans = list(platform.traces.spans)
+        requests = [s for s in spans if s["name"] == "POST /v1/audio/transcriptions"]
+        children = {s["name"]: s for s in spans if requests and s["parent"] == requests[-1]["id"]}
+        if {"audio.decode", "asr.transcribe", "nlp.clean"} <= set(children):
+            assert all(c["trace"] == requests[-1]["trace"] for c in children.values())
+            return
+        time.sleep(0.5)
+    pytest.fail(f"no nested spans exported: {[s['name'] for s in platform.traces.spans]}")
+
+
 def test_ai2text_token_works_against_the_server(platform: Platform) -> None:
     token = subprocess.run(
         [sys.executable, "-m", "ai2text.cli.main", "token", "--sub", "cli", "--scope", "read"],
