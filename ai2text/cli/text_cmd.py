@@ -44,6 +44,23 @@ def register(commands: Any) -> None:
     inverse.add_argument("--keep-fillers", action="store_true", help="keep ừm, ờ, ...")
     inverse.add_argument("--json", action="store_true", help="one JSON object per line")
     inverse.set_defaults(run=run_itn)
+    restore = actions.add_parser(
+        "restore",
+        help="put back the tone and vowel marks of text typed without them",
+        epilog="example: echo 'xin chao cac ban' | ai2text text restore",
+    )
+    restore.add_argument("--model", type=Path, help="a restorer file; default: the team's")
+    restore.add_argument("--json", action="store_true", help="one JSON object per line")
+    restore.set_defaults(run=run_restore)
+    train_restorer = actions.add_parser(
+        "train-restorer",
+        help="train a diacritics restorer on a corpus of correctly marked sentences",
+        epilog="example: ai2text text train-restorer news.txt --out restorer.json.gz",
+    )
+    train_restorer.add_argument("corpus", type=Path, help="UTF-8 text, one sentence per line")
+    train_restorer.add_argument("--out", type=Path, required=True)
+    train_restorer.add_argument("--order", type=int, default=3, help="n-gram order, 1-6")
+    train_restorer.set_defaults(run=run_train_restorer)
     conformance = actions.add_parser(
         "conformance",
         help="pass rate per class on NeMo's Vietnamese test cases (written~spoken files)",
@@ -100,6 +117,44 @@ def run_itn(args: argparse.Namespace) -> int:
     engine = inverse_normalizer(load_settings().text, not args.keep_fillers)
     for line in _lines():
         _emit(engine.rewrite(line), args.json)
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    import unicodedata
+
+    from ai2text.config import load_settings
+    from ai2text.text.restorer import Restorer, default_restorer
+    from ai2text.text.rewrite import word_corrections
+
+    settings = load_settings()
+    path = args.model or settings.text.restorer_path
+    restorer = Restorer.load(path) if path else default_restorer(settings.home / "cache")
+    for line in _lines():
+        source = unicodedata.normalize("NFC", line)
+        _emit(word_corrections(source, restorer.restore(source), "diacritics"), args.json)
+    return 0
+
+
+def run_train_restorer(args: argparse.Namespace) -> int:
+    import time
+
+    from ai2text.errors import InputError
+    from ai2text.text.restorer import Restorer
+
+    if not args.corpus.is_file():
+        raise InputError(f"no corpus file at {args.corpus}")
+    try:
+        sentences = args.corpus.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{args.corpus} is not UTF-8 text: {exc}") from exc
+    started = time.perf_counter()
+    restorer = Restorer.train(sentences, order=args.order)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    restorer.save(args.out)
+    print(json.dumps({"sentences": len(sentences), "vocabulary": len(restorer.lm.vocabulary),
+                      "seconds": round(time.perf_counter() - started, 2), "out": str(args.out)},
+                     ensure_ascii=False))  # fmt: skip
     return 0
 
 

@@ -7,6 +7,7 @@ highlights corrections) can show what changed where without diffing strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,3 +50,19 @@ def apply_corrections(source: str, corrections: Sequence[Correction]) -> str:
         cursor = fix.end
     out.append(source[cursor:])
     return "".join(out)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def word_corrections(source: str, text: str, kind: str) -> Rewritten:
+    """The words that differ between an NFC text and a same-length rewrite of it (diacritics
+    restoration keeps every character's place), as corrections."""
+    if len(source) != len(text):
+        raise ValueError("word_corrections needs a rewrite of the same length")
+    corrections = tuple(
+        Correction(m.start(), m.end(), m.group(), text[m.start() : m.end()], kind)
+        for m in _WORD.finditer(source)
+        if text[m.start() : m.end()] != m.group()
+    )
+    return Rewritten(source, text, corrections)

@@ -37,3 +37,9 @@ def base_letters(syllable: str) -> str:
     """The syllable with every mark removed: ``"đường"`` -> ``"duong"``."""
     decomposed = unicodedata.normalize("NFD", syllable.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def strip_diacritics(text: str) -> str:
+    """Text with every mark removed, case, punctuation and spacing kept (NFC):
+    ``"Đường về, nhà!"`` -> ``"Duong ve, nha!"``."""
+    return unicodedata.normalize("NFC", base_letters(text))
