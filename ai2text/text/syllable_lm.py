@@ -24,6 +24,11 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 FORMAT = "ai2text-syllable-lm/1"
 
 
+def _split(key: str) -> tuple[str, ...]:
+    """A stored n-gram or context key as a tuple (syllables never hold spaces)."""
+    return tuple(key.split(" ")) if key else ()
+
+
 @dataclass
 class _Level:
     """n-grams of one length: counts (continuation counts below the top order) and, per context,
@@ -40,9 +45,18 @@ class SyllableLM:
         self.discount = discount
         self._levels = levels  # levels[k] holds (k+1)-grams
         self._vocabulary = frozenset(k for k in levels[0].counts if k not in (BOS, EOS))
+        # for speed, the same tables keyed by tuples (no joining at query time); per context, its
+        # total and the mass its discount leaves to the lower order
+        self._counts = [{_split(k): v for k, v in lv.counts.items()} for lv in levels]
+        self._contexts = [
+            {_split(k): (t, discount * lv.followers[k] / t) for k, t in lv.totals.items() if t}
+            for lv in levels
+        ]
         # the unigram level spreads its discounted mass over every unigram and <unk>
-        self._uniform = 1.0 / (len(levels[0].counts) + 1)
+        total, backoff = self._contexts[0][()]
+        self._unigram = (total, backoff / (len(levels[0].counts) + 1))
         self._cache: dict[tuple[str, ...], float] = {}
+        self._logs: dict[tuple[str, ...], float] = {}
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -103,31 +117,38 @@ class SyllableLM:
         cached = self._cache.get(gram)
         if cached is not None:
             return cached
-        level = self._levels[len(gram) - 1]
-        context = " ".join(gram[:-1])
-        total = level.totals.get(context)
-        if len(gram) == 1:
-            assert total is not None  # the unigram level always has the empty context
-            count = level.counts.get(gram[0], 0.0)
-            value = (
-                max(count - self.discount, 0.0) / total
-                + self.discount * level.followers[""] / total * self._uniform
-            )
-        elif not total:
-            value = self._prob(gram[1:])
+        n = len(gram) - 1
+        if n == 0:
+            total, floor = self._unigram
+            value = max(self._counts[0].get(gram, 0.0) - self.discount, 0.0) / total + floor
         else:
-            count = level.counts.get(" ".join(gram), 0.0)
-            backoff = self.discount * level.followers[context] / total
-            value = max(count - self.discount, 0.0) / total + backoff * self._prob(gram[1:])
+            context = self._contexts[n].get(gram[:-1])
+            if context is None:
+                value = self._prob(gram[1:])
+            else:
+                total, backoff = context
+                count = self._counts[n].get(gram, 0.0)
+                value = max(count - self.discount, 0.0) / total + backoff * self._prob(gram[1:])
         if len(self._cache) < 500_000:
             self._cache[gram] = value
         return value
 
     def logprob(self, history: Sequence[str], word: str) -> float:
         """Natural log P(word | the last order-1 syllables of history, which may start with <s>)."""
-        word = word if word in self._vocabulary or word == EOS else UNK
-        context = [BOS] * (self.order - 1) + [w if w in self._vocabulary else UNK for w in history]
-        return math.log(self._prob((*context[len(context) - self.order + 1 :], word)))
+        vocabulary, keep = self._vocabulary, self.order - 1
+        word = word if word in vocabulary or word == EOS else UNK
+        recent = history[max(len(history) - keep, 0) :] if keep else ()
+        gram = (
+            *(BOS,) * (keep - len(recent)),
+            *(w if w in vocabulary else UNK for w in recent),
+            word,
+        )
+        value = self._logs.get(gram)
+        if value is None:
+            value = math.log(self._prob(gram))
+            if len(self._logs) < 500_000:
+                self._logs[gram] = value
+        return value
 
     def score(self, sentence: str) -> float:
         """Natural log probability of a whole sentence, end marker included."""
@@ -145,8 +166,9 @@ class SyllableLM:
             raise InputError("no sentences to measure")
         return math.exp(-total / count)
 
-    def save(self, path: Path) -> None:
-        body = {
+    def to_json(self) -> dict[str, object]:
+        """The file body: the model as plain JSON data."""
+        return {
             "format": FORMAT,
             "order": self.order,
             "discount": self.discount,
@@ -155,9 +177,26 @@ class SyllableLM:
                 for lv in self._levels
             ],
         }
+
+    @classmethod
+    def from_json(cls, body: object) -> SyllableLM:
+        """The model of a :meth:`to_json` body; KeyError, TypeError or ValueError when malformed."""
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} body")
+        levels = [
+            _Level(
+                counts={str(k): float(v) for k, v in lv["counts"].items()},
+                totals={str(k): float(v) for k, v in lv["totals"].items()},
+                followers={str(k): int(v) for k, v in lv["followers"].items()},
+            )
+            for lv in body["levels"]
+        ]
+        return cls(int(body["order"]), float(body["discount"]), levels)
+
+    def save(self, path: Path) -> None:
         tmp = path.with_name(f".{path.name}.part")
         with gzip.open(tmp, "wt", encoding="utf-8") as handle:
-            json.dump(body, handle, ensure_ascii=False)
+            json.dump(self.to_json(), handle, ensure_ascii=False)
         tmp.replace(path)
 
     @classmethod
@@ -169,12 +208,4 @@ class SyllableLM:
             raise InputError(f"{path} is not a syllable LM file: {exc}") from exc
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise InputError(f"{path} is not a {FORMAT} file")
-        levels = [
-            _Level(
-                counts={str(k): float(v) for k, v in lv["counts"].items()},
-                totals={str(k): float(v) for k, v in lv["totals"].items()},
-                followers={str(k): int(v) for k, v in lv["followers"].items()},
-            )
-            for lv in body["levels"]
-        ]
-        return cls(int(body["order"]), float(body["discount"]), levels)
+        return cls.from_json(body)

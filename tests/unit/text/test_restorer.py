@@ -104,6 +104,28 @@ def test_save_and_load_round_trip(small: Restorer, tmp_path: Path) -> None:
     texts = [strip_diacritics(s) for s in CORPUS] + ["ban toi di cho", "nha toi o Ha Noi"]
     assert again.restore_many(texts) == small.restore_many(texts)
     assert again.candidates("toi") == small.candidates("toi")
+    assert again.context is not None and again.weight == small.weight
+
+
+def test_a_plain_syllable_lm_file_is_a_restorer_model(small: Restorer, tmp_path: Path) -> None:
+    path = tmp_path / "lm.json.gz"
+    small.lm.save(path)
+    lm_only = Restorer.load(path)
+    assert lm_only.context is None and lm_only.weight == 0.0
+    assert lm_only.restore("toi di hoc o Ha Noi") == "tôi đi học ở Hà Nội"
+    assert Restorer.train(CORPUS, weight=0).context is None
+
+
+def test_the_context_model_sees_case_and_both_neighbours() -> None:
+    corpus = ["Ông Thu đến.", "Bà Thu về.", "Tôi viết thư.", "Gửi thư đi."] * 3 + ["mùa thu"]
+    restorer = Restorer.train(corpus)
+    # unknown neighbours: the LM alone picks one form for both, the case mark tells them apart
+    assert restorer.restore("Chi Thu nghi") == "Chi Thu nghi"
+    assert restorer.restore("chi thu nghi") == "chi thư nghi"
+    assert restorer.restore("Ong Thu. Toi viet thu") == "Ông Thu. Tôi viết thư"
+    assert restorer.context is not None
+    probs = restorer.context.probabilities(["gui", "thu", "di"], 1, ("thu", "thư"))
+    assert probs[1] > 0.9
 
 
 def test_bad_files_and_bad_input(tmp_path: Path) -> None:
@@ -140,8 +162,8 @@ def test_evaluation_counts_syllables(small: Restorer) -> None:
 
 
 def test_default_restorer_on_unseen_everyday_sentences(default: Restorer) -> None:
-    # measured 0.830 syllable accuracy on the 300 held-out sentences (goal was 0.85; the team
-    # corpus alone is too small for it): this guards against regressions
+    # measured 0.831 syllable accuracy on the 300 held-out sentences (0.830 with the LM alone; the
+    # goal was 0.85, the team corpus alone is too small for it): this guards against regressions
     score = evaluate_restorer(default, corpus_sentences("heldout"))
     assert score.syllables == 3966
     assert score.accuracy >= 0.82
