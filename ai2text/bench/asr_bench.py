@@ -26,11 +26,13 @@ from ai2text.config import AudioSettings
 
 
 @dataclass(frozen=True)
-class AsrBenchResult:
+class RtfxComparison:
+    """RTFx of our side and the peer over alternating runs on the same files, compared by their
+    medians; ``agreement`` is the share of files where both gave the same text."""
+
     files: int
     audio_s: float
     batch_size: int
-    device: str
     model: str
     ours_runs: list[float]
     peer_runs: list[float]
@@ -44,24 +46,32 @@ class AsrBenchResult:
     def peer_rtfx(self) -> float:
         return float(np.median(self.peer_runs))
 
-    def to_json(self) -> dict[str, Any]:
+    def rtfx_json(self, bench: str, peer: str) -> dict[str, Any]:
         return {
-            "bench": "asr",
+            "bench": bench,
             "metric": "rtfx",
             "unit": "audio seconds per wall second",
             "ours": round(self.ours_rtfx, 1),
-            "peer": "NeMo model.transcribe() (same model, files, batch size)",
+            "peer": peer,
             "peer_value": round(self.peer_rtfx, 1),
             "ratio": round(self.ours_rtfx / self.peer_rtfx, 3),
             "files": self.files,
             "audio_s": round(self.audio_s, 1),
             "batch_size": self.batch_size,
-            "device": self.device,
             "model": self.model,
             "text_agreement": round(self.agreement, 3),
             "ours_runs": [round(r, 1) for r in self.ours_runs],
             "peer_runs": [round(r, 1) for r in self.peer_runs],
         }
+
+
+@dataclass(frozen=True)
+class AsrBenchResult(RtfxComparison):
+    device: str
+
+    def to_json(self) -> dict[str, Any]:
+        peer = "NeMo model.transcribe() (same model, files, batch size)"
+        return {**self.rtfx_json("asr", peer), "device": self.device}
 
 
 @dataclass(frozen=True)

@@ -20,50 +20,24 @@ from typing import Any
 import numpy as np
 
 from ai2text.asr.model import AsrModel
+from ai2text.bench.asr_bench import RtfxComparison
 from ai2text.config import AudioSettings
 from ai2text.errors import StorageError
 
 
 @dataclass(frozen=True)
-class HttpBenchResult:
-    files: int
-    audio_s: float
+class HttpBenchResult(RtfxComparison):
     clients: int
-    batch_size: int
-    model: str
-    ours_runs: list[float]
-    peer_runs: list[float]
     latencies_s: list[float]
-    agreement: float
-
-    @property
-    def ours_rtfx(self) -> float:
-        return float(np.median(self.ours_runs))
-
-    @property
-    def peer_rtfx(self) -> float:
-        return float(np.median(self.peer_runs))
 
     def to_json(self) -> dict[str, Any]:
         p50, p95 = np.percentile(self.latencies_s, [50, 95])
+        peer = "in-process Transcriber (same model, files, batch size)"
         return {
-            "bench": "asr_http",
-            "metric": "rtfx",
-            "unit": "audio seconds per wall second",
-            "ours": round(self.ours_rtfx, 1),
-            "peer": "in-process Transcriber (same model, files, batch size)",
-            "peer_value": round(self.peer_rtfx, 1),
-            "ratio": round(self.ours_rtfx / self.peer_rtfx, 3),
+            **self.rtfx_json("asr_http", peer),
             "goal_ratio": 0.85,
-            "files": self.files,
-            "audio_s": round(self.audio_s, 1),
             "clients": self.clients,
-            "batch_size": self.batch_size,
-            "model": self.model,
             "request_latency_ms": {"p50": round(1000 * p50), "p95": round(1000 * p95)},
-            "text_agreement": round(self.agreement, 3),
-            "ours_runs": [round(r, 1) for r in self.ours_runs],
-            "peer_runs": [round(r, 1) for r in self.peer_runs],
         }
 
 
