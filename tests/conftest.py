@@ -16,11 +16,13 @@ import psycopg
 import pytest
 from psycopg import conninfo, sql
 
+from ai2text.asr.bootstrap import bundled_bootstrap
 from ai2text.config import Settings
 from ai2text.store.database import Database, open_database
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+BOOTSTRAP = bundled_bootstrap().version if bundled_bootstrap() else "none"  # the shipped model
 
 
 def free_port() -> int:

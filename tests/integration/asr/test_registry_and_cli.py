@@ -21,6 +21,7 @@ from ai2text.errors import ConflictError, ModelLoadError, NotFoundError
 from ai2text.registry.registry import ModelRegistry
 from ai2text.store.blobs import LocalBlobStore
 from ai2text.store.database import Database
+from tests.conftest import BOOTSTRAP
 from tests.integration.conftest import TrainedModel
 
 
@@ -216,7 +217,7 @@ def test_a_fresh_installation_transcribes_with_the_bootstrap_model(
     result = run_cli(settings, "transcribe", *(str(r["audio_filepath"]) for r in rows))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {line["model_version"] for line in lines} == {"bootstrap-tiny-v1"}
+    assert {line["model_version"] for line in lines} == {BOOTSTRAP}
     score = score_corpus(
         [score_utterance(str(r["text"]), line["text"]) for r, line in zip(rows, lines, strict=True)]
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BOOTSTRAP
+
 COMPONENTS = {"database", "blobs", "vectors", "bus", "model", "ffmpeg", "espeak-ng", "ray"}
 
 
@@ -36,7 +38,7 @@ def test_embedded_defaults_are_usable_and_adopt_the_bootstrap_model(tmp_path: Pa
     assert "pgvector" in states["vectors"]["detail"]
     assert "postgres transport" in states["bus"]["detail"]
     assert "vi-vn-x-south" in states["espeak-ng"]["detail"]
-    assert "bootstrap-tiny-v1 becomes production on first use" in states["model"]["detail"]
+    assert f"{BOOTSTRAP} becomes production on first use" in states["model"]["detail"]
     assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
     assert result.returncode == 0
 
@@ -44,7 +46,7 @@ def test_embedded_defaults_are_usable_and_adopt_the_bootstrap_model(tmp_path: Pa
     assert adopted.returncode == 0, adopted.stderr
     entry = json.loads(adopted.stdout)
     assert (entry["version"], entry["status"], entry["preset"]) == (
-        "bootstrap-tiny-v1", "production", "tiny",
+        BOOTSTRAP, "production", "tiny",
     )  # fmt: skip
     assert {"heldout_cer", "heldout_wer"} <= set(entry["metrics"])
     again = cli(tmp_path / "home", "models", "bootstrap")
@@ -54,7 +56,7 @@ def test_embedded_defaults_are_usable_and_adopt_the_bootstrap_model(tmp_path: Pa
     assert text.returncode == 0
     marks = {line.split()[1]: line.split()[0] for line in text.stdout.splitlines()}
     assert marks == dict.fromkeys(COMPONENTS, "ok")
-    assert "bootstrap-tiny-v1 (tiny, 3.5 M parameters" in text.stdout
+    assert f"{BOOTSTRAP} (tiny, 3.5 M parameters" in text.stdout
 
 
 @pytest.mark.integration

@@ -26,6 +26,7 @@ import pytest
 
 from ai2text.eval.metrics import score_utterance
 from ai2text.text.rewrite import Correction, apply_corrections
+from tests.conftest import BOOTSTRAP
 from tests.integration.conftest import TrainedModel
 from tests.integration.serve.conftest import MAX_UPLOAD_BYTES, PER_ADDRESS, PER_PRINCIPAL, Platform
 
@@ -86,7 +87,7 @@ def test_json_reports_the_model_version_and_a_request_id(platform: Platform) -> 
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["model_version"] == "bootstrap-tiny-v1"
+    assert body["model_version"] == BOOTSTRAP
     assert response.headers["x-request-id"] == "abc-1"
     # the post-processed text is the raw transcript with the listed corrections applied
     fixes = [Correction(**c) for c in body["corrections"]]
@@ -276,10 +277,10 @@ def test_concurrent_requests_share_batches_and_metrics_show_it(platform: Platfor
     }
     assert sum(size * count for size, count in sizes.items()) >= 16
     assert max(sizes) > 1, sizes
-    assert 'ai2text_model_info{version="bootstrap-tiny-v1"} 1.0' in metrics
+    assert f'ai2text_model_info{{version="{BOOTSTRAP}"}} 1.0' in metrics
     assert 'route="/v1/audio/transcriptions",status="200"' in metrics
     assert "ai2text_http_request_seconds_bucket" in metrics
-    assert httpx.get(f"{platform.url}/health").json()["model_version"] == "bootstrap-tiny-v1"
+    assert httpx.get(f"{platform.url}/health").json()["model_version"] == BOOTSTRAP
 
 
 def _stream(
@@ -314,7 +315,7 @@ def test_websocket_streams_partials_then_finals(platform: Platform) -> None:
     audio = np.concatenate([first, np.zeros(24000, np.float32), second])
     messages, code = _stream(platform, audio, auth(platform))
     assert code == 1000, messages[-3:]
-    assert messages[0] == {"type": "started", "model_version": "bootstrap-tiny-v1"}
+    assert messages[0] == {"type": "started", "model_version": BOOTSTRAP}
     partials = [m for m in messages if m["type"] == "partial"]
     finals = [m for m in messages if m["type"] == "final"]
     assert len(partials) >= len(audio) / 16000 / 0.5  # at least one per 0.5 s of audio
@@ -402,17 +403,17 @@ def test_promotion_swaps_replicas_without_dropping_requests(
             stop.set()
             for thread in threads:
                 thread.join()
-            registry.promote("bootstrap-tiny-v1", actor="test", reason="restore")
+            registry.promote(BOOTSTRAP, actor="test", reason="restore")
     for results in seen:
         assert all(status == 200 for status, _ in results), results
         versions = [v for _, v in results]
-        assert versions[0] == "bootstrap-tiny-v1" and versions[-1] == "tiny-swap", versions
+        assert versions[0] == BOOTSTRAP and versions[-1] == "tiny-swap", versions
         switch = versions.index("tiny-swap")
         assert set(versions[switch:]) == {"tiny-swap"}, versions  # never back to the old model
     log = platform.log.read_text()
-    assert "model bootstrap-tiny-v1 -> tiny-swap: reconfiguring replicas" in log
+    assert f"model {BOOTSTRAP} -> tiny-swap: reconfiguring replicas" in log
     deadline = time.monotonic() + 120
-    while httpx.get(f"{platform.url}/health").json()["model_version"] != "bootstrap-tiny-v1":
+    while httpx.get(f"{platform.url}/health").json()["model_version"] != BOOTSTRAP:
         assert time.monotonic() < deadline, "the restored model was not swapped back in"
         time.sleep(0.5)
 
