@@ -137,6 +137,7 @@ class ServeSettings(BaseModel):
     rate_limit_per_address_per_minute: int = Field(600, ge=1)
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
     cors_origins: tuple[str, ...] = ()
+    decode_concurrency: int = Field(4, ge=1, le=64, description="ffmpeg decodes per ingress")
     asr_max_batch_size: int = Field(16, ge=1, le=256)
     asr_batch_wait_s: float = Field(0.02, ge=0, le=1)
     asr_min_replicas: int = Field(1, ge=1)

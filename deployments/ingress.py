@@ -22,7 +22,6 @@ from ai2text.audio.transcoder import SAMPLE_RATE
 from ai2text.config import load_settings
 from deployments.api import create_api
 
-DECODE_CONCURRENCY = 4
 _tracer = trace.get_tracer("ai2text.ingress")
 
 
@@ -57,7 +56,7 @@ class Ingress:
         self.stream = stream
         self.nlp = nlp
         self.embeddings = embeddings
-        self._decodes = asyncio.Semaphore(DECODE_CONCURRENCY)
+        self._decodes = asyncio.Semaphore(self.settings.serve.decode_concurrency)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_api(self)
