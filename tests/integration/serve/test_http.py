@@ -94,20 +94,36 @@ def test_json_reports_the_model_version_and_a_request_id(platform: Platform) -> 
     assert apply_corrections(body["text_raw"], fixes) == body["text"]
 
 
+def _descends(span: str, ancestor: str, parents: dict[str, str]) -> bool:
+    """Serve's own spans (fastapi.*) may sit between a request's span and its steps."""
+    parent = parents.get(span, "")
+    while parent:
+        if parent == ancestor:
+            return True
+        parent = parents.get(parent, "")
+    return False
+
+
 def test_requests_are_traced_with_their_steps_nested(platform: Platform) -> None:
     """OTLP export to a receiver in the test: a transcription's decode, ASR and text steps are
-    children of its request span."""
+    descendants of its request span."""
     assert post_audio(platform, platform.wavs[1], headers=auth(platform)).status_code == 200
     deadline = time.monotonic() + 30  # the batch span processor exports every 5 s
     while time.monotonic() < deadline:
         spans = list(platform.traces.spans)
+        parents = {s["id"]: s["parent"] for s in spans}
         for request in (s for s in spans if s["name"] == "POST /v1/audio/transcriptions"):
-            children = [s for s in spans if s["parent"] == request["id"]]
-            if {"audio.decode", "asr.transcribe", "nlp.clean"} <= {c["name"] for c in children}:
-                assert all(c["trace"] == request["trace"] for c in children)
+            steps = {s["name"] for s in spans if _descends(s["id"], request["id"], parents)}
+            if {"audio.decode", "asr.transcribe", "nlp.clean"} <= steps:
                 return
         time.sleep(0.5)
-    pytest.fail(f"no nested spans exported: {[s['name'] for s in platform.traces.spans]}")
+    names = {s["id"]: s["name"] for s in platform.traces.spans}
+    chains = [
+        [s["name"], names.get(s["parent"], s["parent"] or "-")]
+        for s in platform.traces.spans
+        if s["name"] in ("audio.decode", "asr.transcribe")
+    ]
+    pytest.fail(f"no nested spans exported; steps and their parents: {chains[:6]}")
 
 
 def test_ai2text_token_works_against_the_server(platform: Platform) -> None:
