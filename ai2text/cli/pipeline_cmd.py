@@ -1,13 +1,22 @@
-"""``ai2text pipeline``: the ingestion side of the pipeline on this machine (the hot folder now)."""
+"""``ai2text pipeline``: the ingestion side of the pipeline: the hot folder and the S3 inbox."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from ai2text.cli.context import Platform
+    from ai2text.pipeline.hot_folder import Ingest, Outcome
+
+
+class Source(Protocol):
+    def poll(self) -> list[Outcome]: ...
 
 
 def register(commands: Any) -> None:
@@ -28,13 +37,65 @@ def register(commands: Any) -> None:
     watch.add_argument("--poll-s", type=float, default=1.0, help="seconds between passes")
     watch.add_argument("--once", action="store_true", help="take what is there now, then exit")
     watch.set_defaults(run=run_watch)
+    inbox = actions.add_parser(
+        "inbox",
+        help="ingest objects put under an S3 prefix (AI2TEXT_S3__* endpoint and credentials); "
+        "any number of pollers may run",
+        epilog="example: ai2text pipeline inbox --bucket uploads --prefix inbox/",
+    )
+    inbox.add_argument("--bucket", required=True)
+    inbox.add_argument("--prefix", default="inbox/")
+    inbox.add_argument(
+        "--glob", action="append", help="key patterns (default: wav mp3 m4a flac ogg)"
+    )
+    inbox.add_argument(
+        "--stable-s", type=float, default=2.0, help="unchanged this long to be taken"
+    )
+    inbox.add_argument("--poll-s", type=float, default=5.0, help="seconds between passes")
+    inbox.add_argument("--once", action="store_true", help="take what is there now, then exit")
+    inbox.set_defaults(run=run_inbox)
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    from ai2text.pipeline.hot_folder import DEFAULT_GLOBS, HotFolder
+
+    def make(platform: Platform, ingest: Ingest) -> Source:
+        return HotFolder(
+            args.folder, ingest, globs=tuple(args.glob or DEFAULT_GLOBS),
+            stable_s=args.stable_s, max_bytes=platform.settings.audio.max_input_bytes,
+        )  # fmt: skip
+
+    return _run_source(args, "hot_folder", make)
+
+
+def run_inbox(args: argparse.Namespace) -> int:
+    import os
+    import socket
+
+    from ai2text.pipeline.hot_folder import DEFAULT_GLOBS
+    from ai2text.pipeline.s3_inbox import S3Inbox
+    from ai2text.store.blobs import s3_client
+
+    def make(platform: Platform, ingest: Ingest) -> Source:
+        return S3Inbox(
+            s3_client(platform.settings), args.bucket, platform.db, ingest,
+            owner=f"{socket.gethostname()}:{os.getpid()}", prefix=args.prefix,
+            globs=tuple(args.glob or DEFAULT_GLOBS), stable_s=args.stable_s,
+            max_bytes=platform.settings.audio.max_input_bytes,
+        )  # fmt: skip
+
+    return _run_source(args, "s3_inbox", make)
+
+
+def _run_source(
+    args: argparse.Namespace,
+    source: Literal["hot_folder", "s3_inbox"],
+    make: Callable[[Platform, Ingest], Source],
+) -> int:
+    """Poll until Ctrl-C (``--once``: two passes ``stable_s`` apart), one JSON line per outcome."""
     from ai2text.bus.bus import open_bus
     from ai2text.cli.context import open_platform
     from ai2text.errors import InputError
-    from ai2text.pipeline.hot_folder import DEFAULT_GLOBS, HotFolder
     from ai2text.pipeline.ingest import Ingested, ingest_audio
     from ai2text.store.blobs import open_blob_store
 
@@ -46,17 +107,14 @@ def run_watch(args: argparse.Namespace) -> int:
         bus = open_bus(settings, db)
 
         def ingest(data: bytes, name: str) -> Ingested:
-            return ingest_audio(db, blobs, bus, data, audio=settings.audio, source="hot_folder",
-                                actor="system:hot-folder", filename=name)  # fmt: skip
+            return ingest_audio(db, blobs, bus, data, audio=settings.audio, source=source,
+                                actor=f"system:{source}", filename=name)  # fmt: skip
 
-        folder = HotFolder(
-            args.folder, ingest, globs=tuple(args.glob or DEFAULT_GLOBS),
-            stable_s=args.stable_s, max_bytes=settings.audio.max_input_bytes,
-        )  # fmt: skip
+        poller = make(platform, ingest)
         try:
             passes = 0
             while True:
-                for outcome in folder.poll():
+                for outcome in poller.poll():
                     print(json.dumps(asdict(outcome), ensure_ascii=False), flush=True)
                 passes += 1
                 if args.once and passes > 1:

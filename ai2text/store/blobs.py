@@ -173,6 +173,22 @@ class LocalBlobStore:
         return _round_trip(self, f"local folder {self.root}")
 
 
+def s3_client(settings: Settings) -> S3Client:
+    """A boto3 S3 client for the configured endpoint and credentials (blobs, the S3 inbox)."""
+    import boto3
+
+    s3 = settings.s3
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+        aws_secret_access_key=(
+            s3.secret_access_key.get_secret_value() if s3.secret_access_key else None
+        ),
+    )
+
+
 class S3BlobStore:
     """Blobs in an S3 bucket (AWS, MinIO, any S3 API) through boto3; PUT is atomic in S3."""
 
@@ -183,19 +199,7 @@ class S3BlobStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3BlobStore:
-        import boto3
-
-        s3 = settings.s3
-        client = boto3.client(
-            "s3",
-            endpoint_url=s3.endpoint_url,
-            region_name=s3.region,
-            aws_access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
-            aws_secret_access_key=(
-                s3.secret_access_key.get_secret_value() if s3.secret_access_key else None
-            ),
-        )
-        return cls(client, s3.bucket, s3.prefix)
+        return cls(s3_client(settings), settings.s3.bucket, settings.s3.prefix)
 
     def _key(self, key: str) -> str:
         return self.prefix + validate_key(key)
