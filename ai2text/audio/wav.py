@@ -35,12 +35,24 @@ def write_wav(path: Path, samples: npt.NDArray[np.floating], sample_rate: int) -
 
 def read_wav(path: Path) -> tuple[npt.NDArray[np.float32], int]:
     """Read a 16-bit mono PCM WAV written by :func:`write_wav` (other audio: use the transcoder)."""
+    return _parse(str(path), path.name)
+
+
+def wav_samples(data: bytes) -> npt.NDArray[np.float32]:
+    """The samples of a 16 kHz WAV made by :func:`wav_bytes` (the stored audio blobs)."""
+    samples, rate = _parse(io.BytesIO(data), "the WAV blob")
+    if rate != 16000:
+        raise AudioDecodeError(f"the WAV blob is {rate} Hz, not 16000 Hz")
+    return samples
+
+
+def _parse(source: str | io.BytesIO, name: str) -> tuple[npt.NDArray[np.float32], int]:
     try:
-        with wave.open(str(path), "rb") as handle:
+        with wave.open(source, "rb") as handle:
             if handle.getsampwidth() != 2 or handle.getnchannels() != 1:
-                raise AudioDecodeError(f"{path.name} is not 16-bit mono PCM")
+                raise AudioDecodeError(f"{name} is not 16-bit mono PCM")
             frames = handle.readframes(handle.getnframes())
             rate = handle.getframerate()
     except (wave.Error, EOFError) as exc:
-        raise AudioDecodeError(f"{path.name} is not a readable WAV file: {exc}") from exc
+        raise AudioDecodeError(f"{name} is not a readable WAV file: {exc}") from exc
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
