@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from ai2text.cli.context import Platform
-    from ai2text.pipeline.hot_folder import Ingest, Outcome
+    from ai2text.pipeline.intake import Ingest, Outcome
 
 
 class Source(Protocol):
@@ -57,7 +57,8 @@ def register(commands: Any) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from ai2text.pipeline.hot_folder import DEFAULT_GLOBS, HotFolder
+    from ai2text.pipeline.hot_folder import HotFolder
+    from ai2text.pipeline.intake import DEFAULT_GLOBS
 
     def make(platform: Platform, ingest: Ingest) -> Source:
         return HotFolder(
@@ -72,7 +73,7 @@ def run_inbox(args: argparse.Namespace) -> int:
     import os
     import socket
 
-    from ai2text.pipeline.hot_folder import DEFAULT_GLOBS
+    from ai2text.pipeline.intake import DEFAULT_GLOBS
     from ai2text.pipeline.s3_inbox import S3Inbox
     from ai2text.store.blobs import s3_client
 

@@ -1,8 +1,9 @@
 """The hot folder: audio dropped into a folder (recursively) is ingested, then moved aside.
 
 A file is taken only once its size and modification time have not changed for ``stable_s``
-(a copy in progress is left alone). Symbolic links, and anything whose real path leaves the
-folder, are refused; so are files over the audio size limit, without reading them. A taken file
+(a copy in progress is left alone, even while it is still empty). Symbolic links, and anything
+whose real path leaves the folder, are refused; so are empty files and files over the audio size
+limit, without reading them. A taken file
 moves to ``processed/`` (keeping its relative path) after its recording committed, or to
 ``failed/`` with a ``.reason`` file beside it saying why. A crash between the commit and the move
 is harmless: the next pass ingests the same bytes again, which is a duplicate by SHA-256, and
@@ -11,7 +12,6 @@ moves the file then.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -19,20 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ai2text.errors import Ai2TextError, InputError, is_client_error
-from ai2text.pipeline.ingest import Ingested
-
-PROCESSED, FAILED = "processed", "failed"
-DEFAULT_GLOBS = ("*.wav", "*.mp3", "*.m4a", "*.flac", "*.ogg")
-
-Ingest = Callable[[bytes, str], Ingested]  # (file bytes, name relative to the folder)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    path: str  # relative to the folder
-    status: str  # "ingested", "duplicate" or "failed"
-    audio_id: str | None = None
-    reason: str | None = None
+from ai2text.pipeline.intake import (
+    DEFAULT_GLOBS,
+    FAILED,
+    PROCESSED,
+    Ingest,
+    Outcome,
+    Stability,
+    matches,
+    size_refusal,
+)
 
 
 @dataclass
@@ -43,12 +39,13 @@ class HotFolder:
     stable_s: float = 2.0
     max_bytes: int = 200 * 1024 * 1024
     clock: Callable[[], float] = time.monotonic
-    _seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # size, mtime, since
+    _stability: Stability = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.root.is_dir():
             raise InputError(f"the hot folder {self.root} is not a directory")
         self.root = self.root.resolve()
+        self._stability = Stability(self.stable_s)
 
     def candidates(self) -> Iterator[Path]:
         """Files matching the globs, below the folder, outside processed/ and failed/."""
@@ -58,9 +55,7 @@ class HotFolder:
                 dirs[:] = [d for d in dirs if d not in (PROCESSED, FAILED)]
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in sorted(files):
-                if not name.startswith(".") and any(
-                    fnmatch.fnmatch(name.lower(), g) for g in self.globs
-                ):
+                if matches(name, self.globs):
                     yield here / name
 
     def poll(self) -> list[Outcome]:
@@ -71,20 +66,10 @@ class HotFolder:
         for path in self.candidates():
             relative = path.relative_to(self.root).as_posix()
             present.add(relative)
-            refusal = self._refusal(path)
-            if refusal is not None:
-                outcomes.append(self._fail(path, relative, refusal))
-                continue
-            stat = path.stat()
-            signature = (stat.st_size, stat.st_mtime_ns)
-            seen = self._seen.get(relative)
-            if seen is None or seen[:2] != signature:
-                self._seen[relative] = (*signature, now)
-                continue
-            if now - seen[2] < self.stable_s:
-                continue
-            outcomes.append(self._take(path, relative))
-        self._seen = {k: v for k, v in self._seen.items() if k in present}
+            stat = path.lstat()  # a link's own size and time: its target is never looked at
+            if self._stability.ready(relative, (stat.st_size, stat.st_mtime_ns), now):
+                outcomes.append(self._take(path, relative))
+        self._stability.keep_only(present)
         return outcomes
 
     def _refusal(self, path: Path) -> str | None:
@@ -93,14 +78,12 @@ class HotFolder:
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(self.root):
             return "the file's real path is outside the hot folder"
-        size = path.lstat().st_size
-        if size > self.max_bytes:
-            return f"the file has {size} bytes, over the {self.max_bytes}-byte limit"
-        if size == 0:
-            return "the file is empty"
-        return None
+        return size_refusal("file", path.lstat().st_size, self.max_bytes)
 
     def _take(self, path: Path, relative: str) -> Outcome:
+        refusal = self._refusal(path)
+        if refusal is not None:
+            return self._fail(path, relative, refusal)
         try:
             result = self.ingest(path.read_bytes(), relative)
         except Ai2TextError as exc:
@@ -125,5 +108,5 @@ class HotFolder:
             target = target.with_name(f"{Path(relative).stem}.{number}{Path(relative).suffix}")
             number += 1
         os.replace(path, target)  # moves a symbolic link itself, never its target
-        self._seen.pop(relative, None)
+        self._stability.forget(relative)
         return target

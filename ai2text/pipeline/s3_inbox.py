@@ -13,14 +13,22 @@ arrives under it.
 
 from __future__ import annotations
 
-import fnmatch
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ai2text.errors import Ai2TextError, is_client_error
-from ai2text.pipeline.hot_folder import DEFAULT_GLOBS, FAILED, PROCESSED, Ingest, Outcome
+from ai2text.pipeline.intake import (
+    DEFAULT_GLOBS,
+    FAILED,
+    PROCESSED,
+    Ingest,
+    Outcome,
+    Stability,
+    matches,
+    size_refusal,
+)
 from ai2text.store.database import Database
 
 if TYPE_CHECKING:
@@ -56,10 +64,11 @@ class S3Inbox:
     max_bytes: int = 200 * 1024 * 1024
     lease_s: float = 300.0
     clock: Callable[[], float] = time.monotonic
-    _seen: dict[str, tuple[int, str, float]] = field(default_factory=dict)  # size, etag, since
+    _stability: Stability = field(init=False)
 
     def __post_init__(self) -> None:
         self.prefix = self.prefix.strip("/") + "/"
+        self._stability = Stability(self.stable_s)
 
     def _objects(self) -> list[dict[str, Any]]:
         """Inbox objects matching the globs, outside processed/ and failed/."""
@@ -70,9 +79,7 @@ class S3Inbox:
             for item in page.get("Contents", []):
                 key = item["Key"]
                 name = key.rsplit("/", 1)[-1]
-                if key.startswith(skip) or not name or name.startswith("."):
-                    continue
-                if any(fnmatch.fnmatch(name.lower(), g) for g in self.globs):
+                if not key.startswith(skip) and matches(name, self.globs):
                     found.append(dict(item))
         return found
 
@@ -84,14 +91,9 @@ class S3Inbox:
         for item in self._objects():
             key, size, etag = item["Key"], int(item["Size"]), str(item["ETag"])
             present.add(key)
-            seen = self._seen.get(key)
-            if seen is None or seen[:2] != (size, etag):
-                self._seen[key] = (size, etag, now)
-                continue
-            if now - seen[2] < self.stable_s or not self._claim(key, etag):
-                continue
-            outcomes.append(self._take(key, size))
-        self._seen = {k: v for k, v in self._seen.items() if k in present}
+            if self._stability.ready(key, (size, etag), now) and self._claim(key, etag):
+                outcomes.append(self._take(key, size))
+        self._stability.keep_only(present)
         return outcomes
 
     def _claim(self, key: str, etag: str) -> bool:
@@ -104,11 +106,7 @@ class S3Inbox:
     def _refusal(self, relative: str, size: int) -> str | None:
         if relative.startswith("/") or ".." in relative.split("/"):
             return "the key leaves the inbox (absolute or with '..')"
-        if size == 0:
-            return "the object is empty"
-        if size > self.max_bytes:
-            return f"the object has {size} bytes, over the {self.max_bytes}-byte limit"
-        return None
+        return size_refusal("object", size, self.max_bytes)
 
     def _take(self, key: str, size: int) -> Outcome:
         relative = key[len(self.prefix) :]
@@ -142,7 +140,7 @@ class S3Inbox:
             Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key}
         )
         self.client.delete_object(Bucket=self.bucket, Key=key)
-        self._seen.pop(key, None)
+        self._stability.forget(key)
 
     def _settle(self, key: str, settled: str, audio_id: str | None, reason: str | None) -> None:
         with self.db.connection() as conn:

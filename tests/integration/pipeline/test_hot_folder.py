@@ -102,6 +102,19 @@ def test_a_file_still_growing_waits(folder: tuple[HotFolder, Clock]) -> None:
     assert [o.status for o in hot.poll()] == ["ingested"]
 
 
+def test_a_copy_that_starts_empty_is_not_failed(folder: tuple[HotFolder, Clock]) -> None:
+    """Regression: a copy creates its file empty first; only a stable empty file is refused."""
+    hot, clock = folder
+    arriving = hot.root / "arriving.wav"
+    arriving.write_bytes(b"")
+    assert hot.poll() == []
+    tone(arriving, 350)
+    clock.now += hot.stable_s
+    assert hot.poll() == []  # changed since the last pass: wait again
+    clock.now += hot.stable_s
+    assert [o.status for o in hot.poll()] == ["ingested"]
+
+
 def test_bad_files_fail_with_a_reason_and_never_stop_the_flow(
     folder: tuple[HotFolder, Clock], tmp_path: Path
 ) -> None:

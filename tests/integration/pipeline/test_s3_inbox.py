@@ -16,8 +16,8 @@ import pytest
 
 from ai2text.bus.bus import open_bus
 from ai2text.config import Settings
-from ai2text.pipeline.hot_folder import Outcome
 from ai2text.pipeline.ingest import Ingested, ingest_audio
+from ai2text.pipeline.intake import Outcome
 from ai2text.pipeline.s3_inbox import S3Inbox
 from ai2text.store.blobs import open_blob_store
 from ai2text.store.database import Database
