@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TypeVar
 
 from ai2text.text.numbers import (
@@ -498,9 +499,11 @@ class InverseNormalizer:
         return j, text
 
 
-_DEFAULT = InverseNormalizer()
+@lru_cache(maxsize=1)
+def _default() -> InverseNormalizer:
+    return InverseNormalizer()
 
 
-def itn(text: str, options: ItnOptions | None = None) -> str:
-    """Spoken to written with the default conventions unless ``options`` are given."""
-    return (_DEFAULT if options is None else InverseNormalizer(options)).itn(text)
+def itn(text: str) -> str:
+    """Spoken to written with the default conventions (the engine is built on first use)."""
+    return _default().itn(text)

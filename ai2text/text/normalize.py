@@ -14,8 +14,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from ai2text.text.numbers import DIGITS, Conventions, read_digits, read_number, roman_value
+from ai2text.text.numbers import Conventions, read_digits, read_number, roman_value
 from ai2text.text.rewrite import Correction, Rewritten, apply_corrections
 
 UNITS = {
@@ -369,12 +370,11 @@ class Normalizer:
         return f"{PLACE_PREFIXES[m['pl']]} "
 
 
-_DEFAULT = Normalizer()
+@lru_cache(maxsize=1)
+def _default() -> Normalizer:
+    return Normalizer()
 
 
-def normalize(text: str, options: NormalizeOptions | None = None) -> str:
-    """Written to spoken with the default conventions unless ``options`` are given."""
-    return (_DEFAULT if options is None else Normalizer(options)).normalize(text)
-
-
-__all__ = ["DIGITS", "NormalizeOptions", "Normalizer", "normalize"]
+def normalize(text: str) -> str:
+    """Written to spoken with the default conventions (the engine is built on first use)."""
+    return _default().normalize(text)

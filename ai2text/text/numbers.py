@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-SCALES = ((10**9, "billion"), (10**6, "triệu"), (10**3, "thousand"))
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,9 @@ def read_number(n: int, conv: Conventions = Conventions(), leading: bool = True)
         high, n = divmod(n, 10**9)
         parts.append(f"{read_number(high, conv, leading)} {conv.billion}")
         leading = False
-    for scale, name in SCALES[1:]:
+    for scale, word in ((10**6, "triệu"), (10**3, conv.thousand)):
         high, n = divmod(n, scale)
         if high:
-            word = conv.thousand if name == "thousand" else name
             # only the units group says "linh": 1001001 is "một triệu một nghìn linh một"
             parts.append(f"{_read_group(high, conv, leading or not conv.zero_hundreds)} {word}")
             leading = False
