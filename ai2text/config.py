@@ -93,6 +93,33 @@ class PromotionPolicy(BaseModel):
     wer_ceiling: float = Field(0.5, gt=0, le=1, description="with no production model yet")
 
 
+class PipelineSettings(BaseModel):
+    """The pipeline that ``ai2text serve`` runs: intake, stages, dataset accumulation, training."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="run the stages and the training loop in serve")
+    hot_folder: Path | None = Field(None, description="watched folder; default AI2TEXT_HOME/inbox")
+    watch_hot_folder: bool = True
+    hot_folder_stable_s: float = Field(2.0, ge=0, description="unchanged this long to be taken")
+    hot_folder_poll_s: float = Field(1.0, gt=0)
+    dataset_ready_hours: float = Field(
+        1.0, gt=0, description="train-split hours per dataset.ready (once per crossing)"
+    )
+    min_confidence: float = Field(
+        0.9, ge=0, le=1, description="machine transcripts this confident join datasets"
+    )
+    train_daily_at: str | None = Field(
+        "03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC HH:MM; None: no schedule"
+    )
+    train_preset: Literal["tiny", "small", "large"] = "tiny"
+    train_max_steps: int = Field(300, ge=1)
+    train_workers: int = Field(1, ge=1)
+    train_batch_seconds: float = Field(90.0, gt=0)
+    train_lr: float = Field(5e-4, gt=0)
+    train_warmup_steps: int = Field(50, ge=0)
+
+
 class S3Settings(BaseModel):
     """An S3 or MinIO bucket for blobs."""
 
@@ -185,6 +212,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     serve: ServeSettings = ServeSettings()
     text: TextSettings = TextSettings()
+    pipeline: PipelineSettings = PipelineSettings()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:
@@ -225,6 +253,10 @@ class Settings(BaseSettings):
     @property
     def qdrant_dir(self) -> Path:
         return self.home / "qdrant"
+
+    @property
+    def hot_folder_dir(self) -> Path:
+        return self.pipeline.hot_folder or self.home / "inbox"
 
 
 def load_settings(**overrides: object) -> Settings:

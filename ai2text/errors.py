@@ -8,6 +8,7 @@ ingress, the operator) maps them in one place:
     ├── InputError             bad input from outside (a user, a file, a request)
     │   ├── AudioDecodeError   audio that cannot be decoded within the limits
     │   ├── TooLargeError      a body, file or frame over its size limit
+    │   ├── RangeError         an HTTP byte range outside the resource
     │   └── ModelLoadError     a model checkpoint that cannot be loaded safely
     ├── AuthError              a bearer token that is missing, malformed, expired or not ours
     ├── ForbiddenError         a valid token without the scope the call needs
@@ -89,6 +90,12 @@ class TooLargeError(InputError):
     """A body, file or frame is over its size limit."""
 
     code = "too_large"
+
+
+class RangeError(InputError):
+    """A requested byte range lies outside the resource."""
+
+    code = "range_not_satisfiable"
 
 
 class AuthError(Ai2TextError):

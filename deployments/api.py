@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
@@ -17,6 +18,7 @@ from fastapi import (
     FastAPI,
     File,
     Form,
+    Query,
     Request,
     UploadFile,
     WebSocket,
@@ -47,11 +49,14 @@ from ai2text.errors import (
     ForbiddenError,
     InputError,
     NotFoundError,
+    RangeError,
     RateLimitError,
     StorageError,
     TooLargeError,
 )
 from ai2text.ratelimit import RateLimiter, client_address, parse_networks
+from ai2text.search.hybrid import MAX_LIMIT, Mode, SearchFilters, SearchQuery
+from ai2text.store.recordings import AudioSlice
 from deployments.metrics import ApiMetrics
 
 WS_POLICY_VIOLATION = 1008
@@ -96,6 +101,16 @@ class Backend(Protocol):
 
     async def stream_stats(self) -> dict[str, Any]: ...
 
+    async def search(self, query: SearchQuery) -> list[dict[str, Any]]: ...
+
+    async def audio(self, audio_id: str, range_header: str | None) -> AudioSlice: ...
+
+    async def delete_recording(self, audio_id: str, actor: str) -> dict[str, Any]: ...
+
+    async def request_training(self, actor: str) -> dict[str, Any]: ...
+
+    async def pipeline_stats(self) -> dict[str, Any]: ...
+
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
@@ -108,6 +123,7 @@ _STATUS: tuple[tuple[type[Ai2TextError], int], ...] = (
     (ConflictError, 409),
     (TooLargeError, 413),
     (AudioDecodeError, 415),
+    (RangeError, 416),
     (RateLimitError, 429),
     (InputError, 422),
     (StorageError, 503),
@@ -300,7 +316,9 @@ def create_api(backend: Backend) -> FastAPI:
 
     @app.get("/metrics", tags=["platform"], response_class=PlainTextResponse)
     async def prometheus() -> Response:
-        body, content_type = metrics.render(await backend.asr_stats(), await backend.stream_stats())
+        body, content_type = metrics.render(
+            await backend.asr_stats(), await backend.stream_stats(), await backend.pipeline_stats()
+        )
         return Response(body, media_type=content_type)
 
     @app.post("/v1/audio/transcriptions", tags=["transcription"], response_model=None)
@@ -367,6 +385,49 @@ def create_api(backend: Backend) -> FastAPI:
         caller: Annotated[Principal, Depends(principal("write"))],
     ) -> dict[str, Any]:
         return await backend.correct_transcript(audio_id, correction.text, caller.subject)
+
+    @app.get("/v1/search", tags=["search"])
+    async def search(
+        caller: Annotated[Principal, Depends(principal("read"))],
+        q: Annotated[str, Query(min_length=1, max_length=500)],
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+        mode: Mode = "hybrid",
+        speaker: Annotated[str | None, Query(max_length=200)] = None,
+        split: Literal["train", "val", "test"] | None = None,
+        verified: bool | None = None,
+        model_version: Annotated[str | None, Query(max_length=128)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        filters = SearchFilters(speaker, split, verified, model_version, since, until)
+        results = await backend.search(SearchQuery(q, limit, mode, filters))
+        return {"results": results}
+
+    @app.get("/v1/audio/{audio_id}", tags=["search"], response_model=None)
+    async def get_audio(
+        audio_id: str,
+        request: Request,
+        caller: Annotated[Principal, Depends(principal("read"))],
+    ) -> Response:
+        part = await backend.audio(audio_id, request.headers.get("range"))
+        headers = {"Accept-Ranges": "bytes", "Content-Length": str(len(part.data))}
+        if part.partial:
+            headers["Content-Range"] = part.content_range
+        return Response(
+            part.data, 206 if part.partial else 200, headers=headers, media_type="audio/wav"
+        )
+
+    @app.delete("/v1/recordings/{audio_id}", tags=["ingestion"])
+    async def delete_recording(
+        audio_id: str, caller: Annotated[Principal, Depends(principal("admin"))]
+    ) -> dict[str, Any]:
+        return await backend.delete_recording(audio_id, caller.subject)
+
+    @app.post("/v1/train/now", tags=["training"], status_code=202)
+    async def train_now(
+        caller: Annotated[Principal, Depends(principal("admin"))],
+    ) -> dict[str, Any]:
+        return await backend.request_training(caller.subject)
 
     @app.post("/v1/embeddings", tags=["search"])
     async def embeddings(

@@ -20,6 +20,8 @@ from ray.serve.handle import DeploymentHandle
 from ai2text.asr.transcriber import Transcript
 from ai2text.audio.transcoder import SAMPLE_RATE
 from ai2text.config import load_settings
+from ai2text.search.hybrid import SearchQuery
+from ai2text.store.recordings import AudioSlice
 from deployments.api import create_api
 
 _tracer = trace.get_tracer("ai2text.ingress")
@@ -43,6 +45,7 @@ class Ingress:
         from ai2text.bus.bus import open_bus
         from ai2text.store.blobs import open_blob_store
         from ai2text.store.database import open_database
+        from ai2text.store.vectors import open_vector_store
         from deployments.tracing import configure_tracing
 
         self.settings = load_settings()
@@ -52,6 +55,7 @@ class Ingress:
         self.blobs = open_blob_store(self.settings)
         self.bus = open_bus(self.settings, self.db)
         self._stack.callback(self.bus.close)
+        self.vectors = open_vector_store(self.settings, self.db)
         self.asr = asr
         self.stream = stream
         self.nlp = nlp
@@ -141,6 +145,47 @@ class Ingress:
                 return correct_transcript(conn, key, text, actor=actor).to_json()
 
         return await asyncio.to_thread(write)
+
+    async def search(self, query: SearchQuery) -> list[dict[str, Any]]:
+        from ai2text.search.hybrid import search
+
+        vector = (await self.embed([query.text]))[0] if query.needs_vector else None
+        with _tracer.start_as_current_span("search.query"):
+            hits = await asyncio.to_thread(search, self.db, self.vectors, query, vector)
+        return [hit.to_json() for hit in hits]
+
+    async def audio(self, audio_id: str, range_header: str | None) -> AudioSlice:
+        from ai2text.store.recordings import read_audio
+        from ai2text.store.transcripts import parse_audio_id
+
+        key = parse_audio_id(audio_id)
+        return await asyncio.to_thread(read_audio, self.db, self.blobs, key, range_header)
+
+    async def delete_recording(self, audio_id: str, actor: str) -> dict[str, Any]:
+        from ai2text.store.recordings import delete_recording
+        from ai2text.store.transcripts import parse_audio_id
+
+        key = parse_audio_id(audio_id)
+        return await asyncio.to_thread(
+            lambda: delete_recording(self.db, self.blobs, self.vectors, key, actor=actor)
+        )
+
+    async def request_training(self, actor: str) -> dict[str, Any]:
+        from ai2text.pipeline.runner import training_request
+
+        event = training_request("manual", actor)
+
+        def publish() -> None:
+            with self.db.connection() as conn, conn.transaction():
+                self.bus.publish(conn, event)
+
+        await asyncio.to_thread(publish)
+        return {"request_id": event.id, "trigger": "manual", "status": "requested"}
+
+    async def pipeline_stats(self) -> dict[str, Any]:
+        from ai2text.pipeline.status import pipeline_status
+
+        return await asyncio.to_thread(pipeline_status, self.bus)
 
     async def stream_info(self) -> dict[str, Any]:
         info: dict[str, Any] = await self.stream.info.remote()

@@ -55,12 +55,52 @@ class ApiMetrics:
             registry=self.registry,
         )
 
+        self.stage_queued = Gauge(
+            "ai2text_pipeline_queued",
+            "events waiting for a pipeline stage (queue depth)",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.stage_in_flight = Gauge(
+            "ai2text_pipeline_in_flight",
+            "events a pipeline stage holds now",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.stage_processed = Gauge(
+            "ai2text_pipeline_processed",
+            "events a pipeline stage has handled (a counter kept in the database)",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.stage_dead = Gauge(
+            "ai2text_pipeline_dead_letters",
+            "events a pipeline stage gave up on",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.stage_lag = Gauge(
+            "ai2text_pipeline_lag_seconds",
+            "age of the oldest event a pipeline stage has not finished",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.collected_hours = Gauge(
+            "ai2text_dataset_hours",
+            "hours of audio a dataset build would select, by split",
+            ["split"],
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, method).observe(seconds)
 
     def render(
-        self, asr: dict[str, Any], stream: dict[str, Any] | None = None
+        self,
+        asr: dict[str, Any],
+        stream: dict[str, Any] | None = None,
+        pipeline: dict[str, Any] | None = None,
     ) -> tuple[bytes, str]:
         self.queue_depth.set(float(asr.get("waiting", 0)))
         self.model.clear()
@@ -70,4 +110,12 @@ class ApiMetrics:
             self.batches.labels(str(size)).set(count)
         for size, count in ((stream or {}).get("batch_sizes") or {}).items():
             self.stream_batches.labels(str(size)).set(count)
+        for stage, figures in ((pipeline or {}).get("stages") or {}).items():
+            self.stage_queued.labels(stage).set(figures["queued"])
+            self.stage_in_flight.labels(stage).set(figures["in_flight"])
+            self.stage_processed.labels(stage).set(figures["processed"])
+            self.stage_dead.labels(stage).set(figures["dead_letters"])
+            self.stage_lag.labels(stage).set(figures["lag_s"])
+        for split, hours in (((pipeline or {}).get("datasets") or {}).get("hours") or {}).items():
+            self.collected_hours.labels(split).set(hours)
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

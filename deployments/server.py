@@ -1,9 +1,10 @@
-"""``ai2text serve``: local Ray, the Serve app and the embedded stores, until Ctrl-C.
+"""``ai2text serve``: local Ray, the Serve app, the pipeline and the embedded stores, until Ctrl-C.
 
 The driver keeps the embedded PostgreSQL open for the replicas, deploys ``serve_config.yaml``
-with the production model version, waits until ``/health`` answers, and then watches the
-registry: when another version becomes production it deploys the config again with the new
-``user_config``, and Serve reconfigures the running ASR replicas in place.
+with the production model version, waits until ``/health`` answers, starts the pipeline (stage
+workers, hot folder, training loop; ASR and embeddings through the deployment handles) and then
+watches the registry: when another version becomes production it deploys the config again with
+the new ``user_config``, and Serve reconfigures the running ASR replicas in place.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import urllib.request
 from types import FrameType
 from typing import TextIO
 
+import numpy as np
+
 from ai2text.config import Settings
 from ai2text.errors import InputError, StorageError
+from ai2text.pipeline.runner import Engines, Pipeline
 from ai2text.registry.registry import ModelRegistry
 
 READY_TIMEOUT_S = 300.0
@@ -61,6 +65,44 @@ def _wait_ready(url: str, timeout_s: float) -> dict[str, object]:
     raise StorageError(f"the platform did not answer {url}/health within {timeout_s:.0f} s")
 
 
+def _serve_engines(registry: ModelRegistry) -> Engines:
+    """ASR and embeddings through the Serve handles: the pipeline's requests join ``@serve.batch``
+    with online traffic."""
+    from ray import serve
+
+    from ai2text.asr.transcriber import Transcript
+    from deployments.app import APP_NAME
+
+    asr = serve.get_deployment_handle("asr", APP_NAME)
+    embeddings = serve.get_deployment_handle("embeddings", APP_NAME)
+
+    def transcribe(batch: list[np.ndarray]) -> list[Transcript]:
+        pending = [asr.transcribe.remote(samples) for samples in batch]
+        return [response.result() for response in pending]
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = embeddings.embed.remote(texts).result()
+        return vectors
+
+    return Engines(transcribe, lambda: _production(registry) or "", embed)
+
+
+def _start_pipeline(settings: Settings, registry: ModelRegistry, out: TextIO) -> Pipeline | None:
+    if not settings.pipeline.enabled:
+        return None
+    from ai2text.bus.bus import open_bus
+    from ai2text.pipeline.runner import Pipeline
+    from ai2text.store.vectors import open_vector_store
+
+    bus = open_bus(settings, registry.db)
+    vectors = open_vector_store(settings, registry.db)
+    pipeline = Pipeline(settings, registry, bus, registry.blobs, vectors, _serve_engines(registry))
+    pipeline.start()
+    if pipeline.hot_folder is not None:
+        print(f"hot folder: {settings.hot_folder_dir}", file=out)
+    return pipeline
+
+
 def _stop_on_sigterm() -> None:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -79,6 +121,7 @@ def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
     from deployments.app import deploy, serve_config
 
     _stop_on_sigterm()
+    pipeline: Pipeline | None = None
     with open_database(settings) as db:
         registry = ModelRegistry.from_settings(db, settings)
         version = _production(registry)
@@ -89,7 +132,9 @@ def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
         env_vars["AI2TEXT_HOME"] = str(settings.home)
         env_vars["FORWARDED_ALLOW_IPS"] = os.environ["FORWARDED_ALLOW_IPS"]
         ray.init(
-            num_cpus=os.cpu_count(),
+            # logical CPUs: the serving replicas hold some, and a training run of the pipeline's
+            # loop must still be schedulable beside them; the OS shares the real cores
+            num_cpus=2 * (os.cpu_count() or 1),
             include_dashboard=settings.serve.dashboard,
             runtime_env={"env_vars": env_vars},
             logging_level=logging.WARNING,
@@ -110,6 +155,7 @@ def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
                     f"-F file=@speech.wav {url}/v1/audio/transcriptions",
                     file=out,
                 )
+            pipeline = _start_pipeline(settings, registry, out)
             print("Ctrl-C stops everything.", file=out, flush=True)
             while True:
                 time.sleep(settings.serve.model_poll_s)
@@ -121,6 +167,8 @@ def run_platform(settings: Settings, out: TextIO = sys.stdout) -> int:
                     out.flush()
         except KeyboardInterrupt:
             print("stopping", file=out, flush=True)
+            if pipeline is not None:
+                pipeline.stop()
         finally:
             serve.shutdown()  # type: ignore[no-untyped-call]
             ray.shutdown()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ai2text.bus.events import CloudEvent
 from ai2text.bus.transport import Transport
-from ai2text.bus.worker import Handler, Worker
+from ai2text.bus.worker import Handler, Prepare, Worker
 from ai2text.config import BusSettings, Settings
 from ai2text.errors import InputError
 from ai2text.store.database import Conn, Database
@@ -22,13 +22,15 @@ from ai2text.store.database import Conn, Database
 _CONSUMER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STATS = """
 SELECT c.consumer,
-       count(*) FILTER (WHERE d.state = 'pending'),
-       count(*) FILTER (WHERE d.state = 'leased'),
-       count(*) FILTER (WHERE d.state = 'dead')
+       count(d.event_id) FILTER (WHERE d.state = 'pending'),
+       count(d.event_id) FILTER (WHERE d.state = 'leased'),
+       count(d.event_id) FILTER (WHERE d.state = 'dead')
          + (SELECT count(*) FROM bus_dead_letters l WHERE l.consumer = c.consumer),
-       (SELECT count(*) FROM bus_processed p WHERE p.consumer = c.consumer)
+       (SELECT count(*) FROM bus_processed p WHERE p.consumer = c.consumer),
+       coalesce(extract(epoch FROM now() - min(e.time) FILTER (WHERE d.state <> 'dead')), 0)
 FROM (SELECT DISTINCT consumer FROM bus_subscriptions) c
 LEFT JOIN bus_deliveries d ON d.consumer = c.consumer
+LEFT JOIN bus_events e ON e.id = d.event_id
 GROUP BY c.consumer
 ORDER BY c.consumer
 """
@@ -41,6 +43,7 @@ class ConsumerStats:
     leased: int
     dead: int
     processed: int
+    lag_s: float  # age of the oldest event still waiting or in hand (0 when caught up)
 
 
 class EventBus:
@@ -61,19 +64,30 @@ class EventBus:
         with self.db.connection() as conn:
             self.transport.subscribe(conn, consumer, types)
 
-    def worker(self, consumer: str, types: Sequence[str], handler: Handler) -> Worker:
+    def worker(
+        self,
+        consumer: str,
+        types: Sequence[str],
+        handler: Handler,
+        *,
+        prepare: Prepare | None = None,
+        batch_size: int | None = None,
+    ) -> Worker:
         self.subscribe(consumer, types)
-        return Worker(self.db, self.transport, self.settings, consumer, handler)
+        return Worker(
+            self.db, self.transport, self.settings, consumer, handler, prepare, batch_size
+        )
 
     def pump(self) -> int:
         """Move committed outbox rows to the transport (a no-op for PostgreSQL)."""
         return self.transport.pump()
 
     def stats(self) -> list[ConsumerStats]:
-        """Per consumer: deliveries waiting, in hand, dead, and keys handled (PostgreSQL rows)."""
+        """Per consumer: deliveries waiting, in hand, dead, keys handled and lag (PostgreSQL
+        delivery rows; with NATS only processed counts and dead letters are kept here)."""
         with self.db.connection() as conn:
             rows = conn.execute(_STATS).fetchall()
-        return [ConsumerStats(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [ConsumerStats(r[0], r[1], r[2], r[3], r[4], round(float(r[5]), 3)) for r in rows]
 
     def close(self) -> None:
         self.transport.close()

@@ -21,6 +21,7 @@ TRANSCRIPTION_COMPLETED: Final = "transcription.completed"
 NLP_POSTPROCESSED: Final = "nlp.postprocessed"
 EMBEDDINGS_INDEXED: Final = "embeddings.indexed"
 DATASET_READY: Final = "dataset.ready"
+TRAINING_REQUESTED: Final = "training.requested"
 TRAINING_STARTED: Final = "training.started"
 TRAINING_COMPLETED: Final = "training.completed"
 MODEL_PROMOTED: Final = "model.promoted"
@@ -31,6 +32,7 @@ EVENT_TYPES: Final = (
     NLP_POSTPROCESSED,
     EMBEDDINGS_INDEXED,
     DATASET_READY,
+    TRAINING_REQUESTED,
     TRAINING_STARTED,
     TRAINING_COMPLETED,
     MODEL_PROMOTED,

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[CloudEvent, Conn], None]
 """Handles one event inside the given transaction; raise to fail it (it will be retried)."""
+Prepare = Callable[[Sequence[CloudEvent]], None]
+"""Sees a claimed batch before its transaction opens (to batch slow work such as inference);
+the handler must still work alone, for what ``prepare`` skipped or could not do."""
 
 
 @dataclass
@@ -76,21 +79,30 @@ class Worker:
         settings: BusSettings,
         consumer: str,
         handler: Handler,
+        prepare: Prepare | None = None,
+        batch_size: int | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
         self.settings = settings
         self.consumer = consumer
         self.handler = handler
+        self.prepare = prepare
+        self.batch_size = batch_size or settings.batch_size
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stats = WorkerStats()
 
     def run_once(self, limit: int | None = None) -> int:
         """Claim and handle one batch; return how many deliveries it held."""
-        batch = self.transport.claim(self.consumer, self.owner, limit or self.settings.batch_size)
+        batch = self.transport.claim(self.consumer, self.owner, limit or self.batch_size)
         if not batch:
             return 0
         with _Heartbeat(self, batch):
+            if self.prepare is not None:
+                try:
+                    self.prepare([d.event for d in batch])
+                except Exception:
+                    log.exception("%s: a batch's preparation failed", self.consumer)
             broken = self._handle_together(batch)
             if broken is not None:
                 self._handle_one_by_one(batch, broken)

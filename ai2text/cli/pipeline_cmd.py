@@ -1,4 +1,5 @@
-"""``ai2text pipeline``: the ingestion side of the pipeline: the hot folder and the S3 inbox."""
+"""``ai2text pipeline``: intake (the hot folder, the S3 inbox), the whole pipeline in one process,
+and its status."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ class Source(Protocol):
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("pipeline", help="ingestion: the hot folder")
+    parser = commands.add_parser(
+        "pipeline", help="intake, the stages and the training loop, and their status"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     watch = actions.add_parser(
         "watch",
@@ -54,6 +57,21 @@ def register(commands: Any) -> None:
     inbox.add_argument("--poll-s", type=float, default=5.0, help="seconds between passes")
     inbox.add_argument("--once", action="store_true", help="take what is there now, then exit")
     inbox.set_defaults(run=run_inbox)
+    run = actions.add_parser(
+        "run",
+        help="the pipeline in one process (in-process Transcriber and embedder): hot folder, "
+        "transcribe, post-process, index, datasets, training loop; Ctrl-C stops",
+        epilog="example: AI2TEXT_PIPELINE__HOT_FOLDER=~/inbox ai2text pipeline run",
+    )
+    run.add_argument("--no-training", action="store_true", help="stages only, no training loop")
+    run.set_defaults(run=run_pipeline)
+    status = actions.add_parser(
+        "status",
+        help="per-stage queue, in flight, processed, dead letters and lag; collected hours; "
+        "recent training runs (JSON)",
+        epilog="example: ai2text pipeline status",
+    )
+    status.set_defaults(run=run_status)
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -86,6 +104,51 @@ def run_inbox(args: argparse.Namespace) -> int:
         )  # fmt: skip
 
     return _run_source(args, "s3_inbox", make)
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    import logging
+
+    from ai2text.bus.bus import open_bus
+    from ai2text.cli.context import open_platform
+    from ai2text.pipeline.local import local_engines
+    from ai2text.pipeline.runner import Pipeline
+    from ai2text.store.vectors import open_vector_store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with open_platform() as platform:
+        settings, registry = platform.settings, platform.registry
+        bus = open_bus(settings, platform.db)
+        engines, asr = local_engines(settings, registry)
+        pipeline = Pipeline(
+            settings, registry, bus, registry.blobs, open_vector_store(settings, platform.db),
+            engines, training=not args.no_training,
+        )  # fmt: skip
+        pipeline.start()
+        print(f"pipeline running; hot folder: {settings.hot_folder_dir}; Ctrl-C stops", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            pipeline.stop()
+            asr.close()
+            bus.close()
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from ai2text.bus.bus import open_bus
+    from ai2text.cli.context import open_platform
+    from ai2text.pipeline.status import pipeline_status
+
+    with open_platform() as platform:
+        bus = open_bus(platform.settings, platform.db)
+        try:
+            print(json.dumps(pipeline_status(bus), ensure_ascii=False, indent=2))
+        finally:
+            bus.close()
+    return 0
 
 
 def _run_source(

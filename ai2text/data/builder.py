@@ -29,15 +29,20 @@ from ai2text.store.blobs import BlobStore, dataset_key
 from ai2text.store.database import Database
 from ai2text.store.splits import SPLITS
 
-_SELECT = """
+# which (recording, transcript) pairs a dataset may use; the pipeline's hour count uses it too
+SELECTABLE = """
+a.split IS NOT NULL AND a.blob_key IS NOT NULL
+  AND coalesce(t.text_clean, t.text) <> ''
+  AND (t.verified OR (%(pseudo)s AND t.status = 'done' AND t.confidence >= %(min_confidence)s))
+"""
+
+_SELECT = f"""
 SELECT DISTINCT ON (a.id)
        a.id, a.sha256, a.speaker_id, a.split, a.duration_s, a.blob_key,
        coalesce(t.text_clean, t.text) AS text, t.verified, t.confidence, t.model_version
 FROM audio a
 JOIN transcripts t ON t.audio_id = a.id
-WHERE a.split IS NOT NULL AND a.blob_key IS NOT NULL
-  AND coalesce(t.text_clean, t.text) <> ''
-  AND (t.verified OR (%(pseudo)s AND t.status = 'done' AND t.confidence >= %(min_confidence)s))
+WHERE {SELECTABLE}
 ORDER BY a.id, t.verified DESC, t.confidence DESC NULLS LAST, t.updated_at DESC
 """
 
@@ -47,6 +52,10 @@ class SelectionPolicy:
     min_confidence: float = 0.9
     include_pseudo: bool = True
     shard_size: int = 500
+
+    def params(self) -> dict[str, object]:
+        """The parameters of :data:`SELECTABLE`."""
+        return {"pseudo": self.include_pseudo, "min_confidence": self.min_confidence}
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_confidence <= 1:
@@ -98,9 +107,7 @@ class DatasetReport:
 
 def select(db: Database, policy: SelectionPolicy) -> list[Utterance]:
     with db.connection() as conn:
-        rows = conn.execute(
-            _SELECT, {"pseudo": policy.include_pseudo, "min_confidence": policy.min_confidence}
-        ).fetchall()
+        rows = conn.execute(_SELECT, policy.params()).fetchall()
     return [
         Utterance(
             audio_id=str(r[0]),

@@ -1,5 +1,6 @@
 """Pipeline stages as consumers of the event bus: ``recording.ingested`` -> transcribe ->
-``transcription.completed`` -> post-process -> ``nlp.postprocessed``.
+``transcription.completed`` -> post-process -> ``nlp.postprocessed`` -> index ->
+``embeddings.indexed`` -> dataset accumulation -> ``dataset.ready`` (once per threshold crossing).
 
 Each handler runs inside the worker's transaction: its rows, its blob and its next event commit
 with the delivery's acknowledgement, so a stage killed at any line repeats nothing that committed
@@ -10,9 +11,10 @@ exists is not made again, and the next event's idempotency key carries the same 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,13 +23,24 @@ from ai2text.asr.formats import transcript_json
 from ai2text.asr.transcriber import Transcript
 from ai2text.audio.wav import wav_samples
 from ai2text.bus.bus import EventBus
-from ai2text.bus.events import NLP_POSTPROCESSED, TRANSCRIPTION_COMPLETED, CloudEvent
+from ai2text.bus.events import (
+    DATASET_READY,
+    EMBEDDINGS_INDEXED,
+    NLP_POSTPROCESSED,
+    TRANSCRIPTION_COMPLETED,
+    CloudEvent,
+)
 from ai2text.config import TextSettings
+from ai2text.data.builder import SELECTABLE, SelectionPolicy
+from ai2text.search.embedder import Embed
+from ai2text.search.index import index_recording
 from ai2text.store.blobs import BlobStore, transcript_key
 from ai2text.store.database import Conn
+from ai2text.store.vectors import VectorStore
 from ai2text.text.postprocess import postprocess
 
-Transcribe = Callable[[np.ndarray], Transcript]
+log = logging.getLogger(__name__)
+TranscribeMany = Callable[[list[np.ndarray]], list[Transcript]]
 
 _INSERT = """
 INSERT INTO transcripts (audio_id, model_version, status, text, words, segments, confidence)
@@ -40,24 +53,47 @@ RETURNING id
 @dataclass
 class TranscribeStage:
     """Consumer of ``recording.ingested``: the audio blob through ASR into a transcript row, its
-    JSON in blobs (``transcripts/{audio_id}.json``) and ``transcription.completed``."""
+    JSON in blobs (``transcripts/{audio_id}.json``) and ``transcription.completed``.
 
-    transcribe: Transcribe
+    :meth:`prepare` transcribes a claimed batch in one call (one batch on the in-process
+    Transcriber; concurrent requests that Serve's ``@serve.batch`` groups with online traffic);
+    :meth:`handle` commits each result, transcribing alone what the batch did not cover."""
+
+    transcribe: TranscribeMany
     version: Callable[[], str]  # the model version the next transcription will come from
     blobs: BlobStore
     bus: EventBus
+    _ready: dict[uuid.UUID, Transcript] = field(default_factory=dict, init=False, repr=False)
+
+    def prepare(self, events: Sequence[CloudEvent]) -> None:
+        self._ready.clear()
+        wanted: list[uuid.UUID] = []
+        samples: list[np.ndarray] = []
+        version = self.version()
+        with self.bus.db.connection() as conn:
+            for event in events:
+                data = event.data or {}
+                audio_id = uuid.UUID(str(data["audio_id"]))
+                if audio_id in wanted or not self._needed(conn, audio_id, version):
+                    continue
+                try:
+                    samples.append(wav_samples(self.blobs.get_bytes(str(data["blob_key"]))))
+                except Exception as exc:  # the handler meets it again and fails this event alone
+                    log.debug("not batching %s: %s", audio_id, exc)
+                    continue
+                wanted.append(audio_id)
+        if samples:
+            self._ready.update(zip(wanted, self.transcribe(samples), strict=True))
 
     def handle(self, event: CloudEvent, conn: Conn) -> None:
         data = event.data or {}
         audio_id = uuid.UUID(str(data["audio_id"]))
-        done = conn.execute(
-            "SELECT 1 FROM transcripts WHERE audio_id = %s AND model_version = %s",
-            (audio_id, self.version()),
-        ).fetchone()
-        if done is not None:
-            return  # this model already transcribed this audio: nothing to compute again
-        samples = wav_samples(self.blobs.get_bytes(str(data["blob_key"])))
-        transcript = self.transcribe(samples)
+        if not self._needed(conn, audio_id, self.version()):
+            return  # deleted before its turn came, or this model already transcribed it
+        transcript = self._ready.pop(audio_id, None)
+        if transcript is None:
+            samples = wav_samples(self.blobs.get_bytes(str(data["blob_key"])))
+            (transcript,) = self.transcribe([samples])
         body = transcript_json(transcript, str(audio_id))
         inserted = conn.execute(
             _INSERT,
@@ -76,6 +112,15 @@ class TranscribeStage:
             transcript_key(audio_id), json.dumps(body, ensure_ascii=False).encode("utf-8")
         )
         self.bus.publish(conn, _next(TRANSCRIPTION_COMPLETED, audio_id, transcript.model_version))
+
+    @staticmethod
+    def _needed(conn: Conn, audio_id: uuid.UUID, version: str) -> bool:
+        row = conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM transcripts t"
+            " WHERE t.audio_id = a.id AND t.model_version = %s) FROM audio a WHERE a.id = %s",
+            (version, audio_id),
+        ).fetchone()
+        return bool(row and row[0])
 
 
 @dataclass
@@ -107,6 +152,72 @@ class PostprocessStage:
         body.update(cleaned.to_json())
         self.blobs.put_bytes(key, json.dumps(body, ensure_ascii=False).encode("utf-8"))
         self.bus.publish(conn, _next(NLP_POSTPROCESSED, audio_id, version))
+
+
+@dataclass
+class IndexStage:
+    """Consumer of ``nlp.postprocessed``: the recording's lexical row and dense vector, then
+    ``embeddings.indexed``."""
+
+    vectors: VectorStore
+    embed: Embed
+    bus: EventBus
+
+    def handle(self, event: CloudEvent, conn: Conn) -> None:
+        data = event.data or {}
+        audio_id, version = uuid.UUID(str(data["audio_id"])), str(data["model_version"])
+        if index_recording(conn, self.vectors, self.embed, audio_id) is None:
+            return  # deleted meanwhile, or nothing to index
+        self.bus.publish(conn, _next(EMBEDDINGS_INDEXED, audio_id, version))
+
+
+_HOURS = f"""
+SELECT a.split, sum(a.duration_s) / 3600.0
+FROM audio a
+WHERE EXISTS (SELECT 1 FROM transcripts t WHERE t.audio_id = a.id AND {SELECTABLE})
+GROUP BY a.split
+"""
+
+
+@dataclass
+class DatasetStage:
+    """Consumer of ``embeddings.indexed``: counts the hours a dataset build would select, per
+    split, and announces ``dataset.ready`` once each time the training split crosses another
+    multiple of ``threshold_hours`` (the count of crossings only rises, so a deletion followed
+    by new audio does not announce the same crossing twice)."""
+
+    bus: EventBus
+    policy: SelectionPolicy
+    threshold_hours: float
+
+    def handle(self, event: CloudEvent, conn: Conn) -> None:
+        announced = conn.execute(
+            "SELECT crossings FROM dataset_progress WHERE singleton FOR UPDATE"
+        ).fetchone()
+        rows = conn.execute(_HOURS, self.policy.params()).fetchall()
+        hours = {str(r[0]): round(float(r[1]), 6) for r in rows}
+        crossings = int(hours.get("train", 0.0) // self.threshold_hours)
+        previous = int(announced[0]) if announced else 0
+        conn.execute(
+            "UPDATE dataset_progress SET hours = %s, crossings = greatest(crossings, %s),"
+            " updated_at = now() WHERE singleton",
+            (json.dumps(hours), crossings),
+        )
+        if crossings <= previous:
+            return
+        self.bus.publish(
+            conn,
+            CloudEvent(
+                type=DATASET_READY,
+                source="ai2text/pipeline",
+                data={
+                    "hours": hours,
+                    "crossing": crossings,
+                    "threshold_hours": self.threshold_hours,
+                },
+                idempotencykey=f"{DATASET_READY}:{crossings}",
+            ),
+        )
 
 
 def _next(kind: str, audio_id: uuid.UUID, version: str) -> CloudEvent:

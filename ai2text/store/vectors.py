@@ -2,9 +2,10 @@
 
 Points are addressed by a caller's key (``"{audio_id}:{segment}"``, say); the stored id is a UUIDv5
 of that key, so a repeated upsert replaces the point instead of adding a twin. Payload filters are
-equality on top-level fields. Scores are cosine similarity (1 is identical), the same on both
-backends. pgvector writes can join the caller's transaction, so a stage's metadata and its vectors
-commit together on the embedded default.
+equality on top-level fields, ranges are inclusive bounds on numeric ones. Scores are cosine
+similarity (1 is identical), the same on both backends. pgvector writes join the caller's
+transaction when given its connection, so a stage's metadata and its vectors commit together on the
+embedded default; Qdrant writes at once and is made safe by the keyed, idempotent upsert.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ POINT_NAMESPACE = uuid.UUID("5f0b8f0e-2f55-4c1e-9a7c-6a1d2b3c4e5f")
 _COLLECTION = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 Scalar = str | int | float | bool
+Range = tuple[float | None, float | None]
+"""Inclusive bounds on a numeric payload field; None leaves that side open."""
 
 
 def point_id(key: str) -> uuid.UUID:
@@ -67,10 +70,23 @@ def _check_vector(vector: Sequence[float], dim: int) -> list[float]:
     return [float(x) for x in vector]
 
 
+def _check_ranges(ranges: Mapping[str, Range] | None) -> Mapping[str, Range]:
+    for name, (low, high) in (ranges or {}).items():
+        if not _FIELD.match(name):
+            raise InputError(f"invalid range field {name!r}")
+        if low is not None and high is not None and low > high:
+            raise InputError(f"the range on {name} is empty: {low} > {high}")
+    return ranges or {}
+
+
 class VectorStore(Protocol):
     def ensure_collection(self, name: str, dim: int) -> None: ...
 
-    def upsert(self, name: str, points: Sequence[VectorPoint]) -> None: ...
+    def exists(self, name: str) -> bool: ...
+
+    def upsert(
+        self, name: str, points: Sequence[VectorPoint], conn: Conn | None = None
+    ) -> None: ...
 
     def search(
         self,
@@ -78,9 +94,10 @@ class VectorStore(Protocol):
         vector: Sequence[float],
         limit: int = 10,
         filters: Mapping[str, Scalar] | None = None,
+        ranges: Mapping[str, Range] | None = None,
     ) -> list[VectorHit]: ...
 
-    def delete(self, name: str, keys: Sequence[str]) -> None: ...
+    def delete(self, name: str, keys: Sequence[str], conn: Conn | None = None) -> None: ...
 
     def delete_where(self, name: str, filters: Mapping[str, Scalar]) -> None: ...
 
@@ -133,6 +150,13 @@ class PgVectorStore:
         if existing != dim:
             raise InputError(f"collection {name} exists with dimension {existing}, not {dim}")
 
+    def exists(self, name: str) -> bool:
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT to_regclass(%s)", (f"vectors_{_check_collection(name)}",)
+            ).fetchone()
+        return row is not None and row[0] is not None
+
     def upsert(self, name: str, points: Sequence[VectorPoint], conn: Conn | None = None) -> None:
         if conn is None:
             with self.db.connection() as own, own.transaction():
@@ -167,10 +191,15 @@ class PgVectorStore:
         vector: Sequence[float],
         limit: int = 10,
         filters: Mapping[str, Scalar] | None = None,
+        ranges: Mapping[str, Range] | None = None,
     ) -> list[VectorHit]:
-        where, params = _payload_where(_check_filters(filters))
-        with self.db.connection() as conn:
+        where, params = _payload_where(_check_filters(filters), _check_ranges(ranges))
+        with self.db.connection() as conn, conn.transaction():
             query = _vector_literal(_check_vector(vector, self._dim(conn, name)))
+            if params:
+                # pgvector 0.6 filters after the HNSW walk: look at more candidates so a selective
+                # filter still fills the page
+                conn.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(40, 20 * limit))}")
             rows = conn.execute(
                 sql.SQL(
                     "SELECT id, 1 - (embedding <=> %s::vector), payload FROM {} {}"
@@ -217,11 +246,19 @@ def _vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
-def _payload_where(filters: Mapping[str, Scalar]) -> tuple[sql.Composable, list[Any]]:
-    if not filters:
-        return sql.SQL(""), []
-    clauses = [sql.SQL("payload @> %s") for _ in filters]
+def _payload_where(
+    filters: Mapping[str, Scalar], ranges: Mapping[str, Range] | None = None
+) -> tuple[sql.Composable, list[Any]]:
+    clauses: list[sql.Composable] = [sql.SQL("payload @> %s") for _ in filters]
     params: list[Any] = [Jsonb({k: v}) for k, v in filters.items()]
+    for name, (low, high) in (ranges or {}).items():
+        field_value = sql.SQL("(payload->>{})::float8").format(sql.Literal(name))
+        for bound, operator in ((low, ">="), (high, "<=")):
+            if bound is not None:
+                clauses.append(field_value + sql.SQL(f" {operator} %s"))
+                params.append(float(bound))
+    if not clauses:
+        return sql.SQL(""), []
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
 
 
@@ -261,12 +298,16 @@ class QdrantVectorStore:
             name, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
         )
 
+    def exists(self, name: str) -> bool:
+        return bool(self.client.collection_exists(_check_collection(name)))
+
     def _dim(self, name: str) -> int:
         if not self.client.collection_exists(_check_collection(name)):
             raise NotFoundError(f"vector collection {name} does not exist")
         return int(self.client.get_collection(name).config.params.vectors.size)
 
-    def upsert(self, name: str, points: Sequence[VectorPoint]) -> None:
+    def upsert(self, name: str, points: Sequence[VectorPoint], conn: Conn | None = None) -> None:
+        """Written at once (``conn`` is not joined): a repeated upsert replaces the same points."""
         from qdrant_client import models
 
         dim = self._dim(name)
@@ -284,18 +325,26 @@ class QdrantVectorStore:
         )
 
     @staticmethod
-    def _filter(filters: Mapping[str, Scalar] | None) -> Any:
+    def _filter(
+        filters: Mapping[str, Scalar] | None, ranges: Mapping[str, Range] | None = None
+    ) -> Any:
         from qdrant_client import models
 
-        checked = _check_filters(filters)
-        if not checked:
+        checked, bounded = _check_filters(filters), _check_ranges(ranges)
+        if not checked and not bounded:
             return None
         return models.Filter(
             must=[
-                models.FieldCondition(key=k, range=models.Range(gte=v, lte=v))
-                if isinstance(v, float)
-                else models.FieldCondition(key=k, match=models.MatchValue(value=v))
-                for k, v in checked.items()
+                *(
+                    models.FieldCondition(key=k, range=models.Range(gte=v, lte=v))
+                    if isinstance(v, float)
+                    else models.FieldCondition(key=k, match=models.MatchValue(value=v))
+                    for k, v in checked.items()
+                ),
+                *(
+                    models.FieldCondition(key=k, range=models.Range(gte=low, lte=high))
+                    for k, (low, high) in bounded.items()
+                ),
             ]
         )
 
@@ -305,11 +354,12 @@ class QdrantVectorStore:
         vector: Sequence[float],
         limit: int = 10,
         filters: Mapping[str, Scalar] | None = None,
+        ranges: Mapping[str, Range] | None = None,
     ) -> list[VectorHit]:
         result = self.client.query_points(
             name,
             query=_check_vector(vector, self._dim(name)),
-            query_filter=self._filter(filters),
+            query_filter=self._filter(filters, ranges),
             limit=limit,
             with_payload=True,
         )
@@ -322,7 +372,8 @@ class QdrantVectorStore:
             for p in result.points
         ]
 
-    def delete(self, name: str, keys: Sequence[str]) -> None:
+    def delete(self, name: str, keys: Sequence[str], conn: Conn | None = None) -> None:
+        """Deleted at once (``conn`` is not joined); deleting an absent key is a no-op."""
         from qdrant_client import models
 
         self._dim(name)
