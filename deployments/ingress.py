@@ -142,7 +142,7 @@ class Ingress:
 
         def write() -> dict[str, Any]:
             with self.db.connection() as conn:
-                return correct_transcript(conn, key, text, actor=actor).to_json()
+                return correct_transcript(conn, key, text, actor=actor, bus=self.bus).to_json()
 
         return await asyncio.to_thread(write)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -168,7 +168,11 @@ class IndexStage:
         audio_id, version = uuid.UUID(str(data["audio_id"])), str(data["model_version"])
         if index_recording(conn, self.vectors, self.embed, audio_id) is None:
             return  # deleted meanwhile, or nothing to index
-        self.bus.publish(conn, _next(EMBEDDINGS_INDEXED, audio_id, version))
+        indexed = _next(EMBEDDINGS_INDEXED, audio_id, version)
+        # one per incoming event: a correction's re-index is announced too
+        self.bus.publish(
+            conn, replace(indexed, idempotencykey=f"{EMBEDDINGS_INDEXED}:{event.idempotency_key}")
+        )
 
 
 _HOURS = f"""

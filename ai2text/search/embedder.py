@@ -43,7 +43,7 @@ class TextEmbedder:
             raise ConfigError(f"no sentence-transformers model folder at {folder}")
         self.name = folder.name
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        dim = self.model.get_sentence_embedding_dimension()
+        dim = self.model.get_embedding_dimension()
         if dim is None:
             raise ConfigError(f"the model at {folder} does not say its embedding dimension")
         self.dim = int(dim)

@@ -2,8 +2,9 @@
 
 A recording's transcript is its verified row if there is one, else its most recent machine row;
 a recording with no row yet is ``pending``. A correction replaces the shown row's text, marks it
-verified (the dataset builder then prefers it) and writes an audit entry holding the previous text,
-all in one transaction.
+verified (the dataset builder then prefers it), writes an audit entry holding the previous text
+and, given the bus, announces ``nlp.postprocessed`` so the search index takes the new text, all in
+one transaction.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from ai2text.bus.events import NLP_POSTPROCESSED, CloudEvent
 from ai2text.errors import InputError, NotFoundError
 from ai2text.store.database import Conn
 from ai2text.store.metadata import record_audit
+
+if TYPE_CHECKING:
+    from ai2text.bus.bus import EventBus
 
 Status = Literal["pending", "done", "failed"]
 MAX_TEXT_CHARS = 100_000
@@ -84,7 +89,9 @@ def get_transcript(conn: Conn, audio_id: uuid.UUID) -> TranscriptView:
     return TranscriptView(audio_id, *row[1:])
 
 
-def correct_transcript(conn: Conn, audio_id: uuid.UUID, text: str, *, actor: str) -> TranscriptView:
+def correct_transcript(
+    conn: Conn, audio_id: uuid.UUID, text: str, *, actor: str, bus: EventBus | None = None
+) -> TranscriptView:
     """Store a human correction as the verified transcript (in the caller's connection)."""
     text = unicodedata.normalize("NFC", " ".join(text.split()))
     if not text:
@@ -116,4 +123,16 @@ def correct_transcript(conn: Conn, audio_id: uuid.UUID, text: str, *, actor: str
             entity_id=str(audio_id),
             detail={"previous_text": previous, "text": text},
         )
+        if bus is not None:
+            version = HUMAN_VERSION if row is None else str(row[7])
+            bus.publish(
+                conn,
+                CloudEvent(
+                    type=NLP_POSTPROCESSED,
+                    source="ai2text/transcripts",
+                    subject=str(audio_id),
+                    data={"audio_id": str(audio_id), "model_version": version},
+                    idempotencykey=f"{NLP_POSTPROCESSED}:{audio_id}:corrected:{uuid.uuid4()}",
+                ),
+            )
         return get_transcript(conn, audio_id)

@@ -51,9 +51,7 @@ def test_recordings_flow_through_transcription_and_post_processing(
     from ai2text.audio.synth import SynthOptions, synthesize
 
     bus, blobs = parts
-    stage = TranscribeStage(
-        transcriber.transcribe, lambda: VERSION, blobs, bus
-    )
+    stage = TranscribeStage(transcriber.transcribe, lambda: VERSION, blobs, bus)
     post = PostprocessStage(blobs, bus, TextSettings())
     transcribe_worker = bus.worker("transcribe", [RECORDING_INGESTED], stage.handle)
     post_worker = bus.worker("postprocess", [TRANSCRIPTION_COMPLETED], post.handle)
