@@ -66,6 +66,22 @@ def register(commands: Any) -> None:
     )
     stream.add_argument("--frame-ms", type=_positive, default=100, help="audio per sent frame")
     stream.set_defaults(run=run_stream)
+    search = kinds.add_parser(
+        "search",
+        help="hybrid search p50/p95 latency and recall@10 vs dense-only, pgvector and Qdrant",
+        epilog="example: ai2text bench search --sizes 10000,100000 --queries 200",
+    )
+    search.add_argument(
+        "--sizes", type=_positives, default=[10_000, 100_000], help="documents, comma-separated"
+    )
+    search.add_argument("--queries", type=_positive, default=200, help="labelled queries")
+    search.add_argument(
+        "--backends",
+        type=_backends,
+        default=["pgvector", "qdrant"],
+        help="pgvector,qdrant (Qdrant in qdrant-client's local mode)",
+    )
+    search.set_defaults(run=run_search)
     text = kinds.add_parser(
         "text",
         help="single-core sentences/s of normalize, itn and restore (and restore accuracy)",
@@ -91,6 +107,18 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
+
+
+def _positives(text: str) -> list[int]:
+    return [_positive(part) for part in text.split(",")]
+
+
+def _backends(text: str) -> list[str]:
+    names = text.split(",")
+    unknown = sorted(set(names) - {"pgvector", "qdrant"})
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown backend(s) {', '.join(unknown)}")
+    return names
 
 
 def run_bus(args: argparse.Namespace) -> int:
@@ -191,6 +219,18 @@ def run_stream(args: argparse.Namespace) -> int:
             )  # fmt: skip
         for line in lines:
             print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from ai2text.bench.search_bench import bench_search
+    from ai2text.config import load_settings
+
+    lines = bench_search(
+        load_settings(), sizes=args.sizes, queries=args.queries, backends=args.backends
+    )
+    for line in lines:
+        print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 
 

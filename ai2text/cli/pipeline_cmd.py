@@ -161,6 +161,7 @@ def _run_source(
     from ai2text.cli.context import open_platform
     from ai2text.errors import InputError
     from ai2text.pipeline.ingest import Ingested, ingest_audio
+    from ai2text.pipeline.intake import speaker_of
     from ai2text.store.blobs import open_blob_store
 
     if args.stable_s < 0 or args.poll_s <= 0:
@@ -172,7 +173,8 @@ def _run_source(
 
         def ingest(data: bytes, name: str) -> Ingested:
             return ingest_audio(db, blobs, bus, data, audio=settings.audio, source=source,
-                                actor=f"system:{source}", filename=name)  # fmt: skip
+                                actor=f"system:{source}", filename=name,
+                                speaker_id=speaker_of(name))  # fmt: skip
 
         poller = make(platform, ingest)
         try:

@@ -1,5 +1,9 @@
 """What the hot folder and the S3 inbox share: which names they take, when an entry is stable
-enough to take, the size rules, and what a taken entry became."""
+enough to take, the size rules, whose voice an entry is, and what a taken entry became.
+
+A file's speaker is the first folder of its relative name (``inbox/spk-12/clip.wav`` is speaker
+``spk-12``); a file directly in the folder has no speaker: it is transcribed and searchable, but
+joins no dataset (datasets split by speaker)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,11 @@ class Outcome:
     status: str  # "ingested", "duplicate" or "failed"
     audio_id: str | None = None
     reason: str | None = None
+
+
+def speaker_of(relative: str) -> str | None:
+    parts = relative.replace("\\", "/").split("/")
+    return parts[0][:200] if len(parts) > 1 and parts[0] else None
 
 
 def matches(name: str, globs: Iterable[str]) -> bool:

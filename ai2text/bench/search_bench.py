@@ -1,0 +1,390 @@
+"""``ai2text bench search``: hybrid search latency at 10k and 100k transcripts, and its recall
+beside dense-only search.
+
+The corpus is the team's template sentences, one to three to a document, indexed as the pipeline
+indexes a transcript (a ``search_documents`` row over folded syllables, with a word every 0.3 s,
+and the clean text's embedding under the audio id) but loaded in bulk: COPY with the lexical and
+HNSW indexes dropped, then rebuilt from their own definitions, then VACUUM ANALYZE. Embeddings of
+the corpus are cached under ``AI2TEXT_HOME/cache/bench-search``. Each labelled query is a 2 to 4
+syllable span of one document, half of them typed without marks; that document is the one
+relevant answer, and recall@10 is the share of queries that find it in their first ten hits.
+
+Latency is :func:`~ai2text.search.hybrid.search` end to end per query, one at a time after a
+warm-up, embedding of the query included (and, beside it, without). The goal of the issue,
+p95 <= 20 ms at 100k documents on 2 cores, is reported as the peer of the p95 lines. Qdrant is
+qdrant-client's local mode here, standing in for a server. Everything runs in a scratch database,
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from ai2text.config import Settings
+from ai2text.errors import InputError
+from ai2text.search.hybrid import Mode, SearchQuery, search
+from ai2text.search.index import COLLECTION, lexical_text
+from ai2text.store.database import Conn, Database, open_database
+from ai2text.store.vectors import PgVectorStore, QdrantVectorStore, VectorPoint, VectorStore
+from ai2text.text.tokens import fold, syllables
+
+if TYPE_CHECKING:
+    from ai2text.search.embedder import TextEmbedder
+
+Backend = Literal["pgvector", "qdrant"]
+Matrix = npt.NDArray[np.float32]
+BACKENDS: tuple[Backend, ...] = ("pgvector", "qdrant")
+MODEL_VERSION = "bench-search"
+SECONDS_PER_SYLLABLE = 0.3
+TOP_K = 10
+WARMUP = 10
+EMBED_BATCH = 256
+QDRANT_BATCH = 1000
+GOAL_P95_MS = 20.0
+GOAL = "goal of the issue: p95 <= 20 ms at 100k documents on 2 cores"
+NOTES: dict[Backend, str] = {
+    "pgvector": "pgvector HNSW index in the metadata PostgreSQL",
+    "qdrant": "qdrant-client local mode (in process, exact search, no HNSW) stands in for a "
+    "Qdrant server; lexical ranking and documents still come from PostgreSQL",
+}
+_ID_NAMESPACE = uuid.UUID("0d6c3f2e-8a53-4c1b-9f0e-5b7a2c4d6e81")
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    text: str
+    target: int  # the index of the one relevant document
+    folded: bool  # typed without marks
+
+
+def document_id(index: int) -> uuid.UUID:
+    return uuid.uuid5(_ID_NAMESPACE, f"document:{index}")
+
+
+def build_corpus(size: int, seed: int = 0) -> list[str]:
+    """``size`` distinct documents of one to three template sentences each (no sentence twice);
+    the first ``n`` documents are the same for every ``size`` >= ``n``."""
+    from ai2text.text.generator import template_sentences
+
+    rng = random.Random(f"ai2text-bench-search:{seed}")  # noqa: S311 (reproducible test data)
+    counts = [rng.randint(1, 3) for _ in range(size)]
+    sentences = iter(template_sentences(sum(counts), seed))
+    return [" ".join(next(sentences) for _ in range(count)) for count in counts]
+
+
+def labelled_queries(texts: Sequence[str], count: int, seed: int = 0) -> list[LabelledQuery]:
+    """``count`` queries, each a 2-4 syllable span of a distinct document, every other folded."""
+    if count > len(texts):
+        raise InputError(f"{count} queries need at least {count} documents, not {len(texts)}")
+    rng = random.Random(f"ai2text-bench-search-queries:{seed}")  # noqa: S311
+    queries = []
+    for n, target in enumerate(rng.sample(range(len(texts)), count)):
+        spans = syllables(texts[target])
+        length = min(len(spans), rng.randint(2, 4))
+        start = rng.randrange(len(spans) - length + 1)
+        text = " ".join(s.text for s in spans[start : start + length])
+        folded = n % 2 == 1
+        queries.append(LabelledQuery(fold(text) if folded else text, target, folded))
+    return queries
+
+
+def embed_corpus(embedder: TextEmbedder, texts: Sequence[str], cache_dir: Path) -> Matrix:
+    """The documents' embeddings, one row each, cached by a hash of the model and the texts."""
+    from ai2text.search.embedder import MAX_CHARS
+
+    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
+    path = cache_dir / f"{embedder.name}-{len(texts)}-{digest}.npy"
+    if path.is_file():
+        cached: Matrix = np.load(path, allow_pickle=False)
+        return cached
+    rows: list[list[float]] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        rows += embedder([t[:MAX_CHARS] for t in texts[start : start + EMBED_BATCH]])
+    matrix = np.asarray(rows, dtype=np.float32)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as out:
+        np.save(out, matrix, allow_pickle=False)
+    partial.replace(path)
+    return matrix
+
+
+def _words(text: str) -> str:
+    return json.dumps(
+        [
+            {
+                "word": s.text,
+                "start": round(i * SECONDS_PER_SYLLABLE, 2),
+                "end": round((i + 1) * SECONDS_PER_SYLLABLE, 2),
+                "confidence": 1.0,
+            }
+            for i, s in enumerate(syllables(text))
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _payload(index: int) -> dict[str, Any]:
+    """What :func:`~ai2text.search.index.index_recording` stores beside a speakerless vector."""
+    return {
+        "audio_id": str(document_id(index)),
+        "model_version": MODEL_VERSION,
+        "verified": False,
+        "recorded_ts": 1.7e9 + index,
+    }
+
+
+def _rebuilding(conn: Conn, indexes: Sequence[str], load: Callable[[], None]) -> None:
+    """Run ``load`` with ``indexes`` dropped, then recreate each from its own definition."""
+    definitions = []
+    for name in indexes:
+        row = conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (name,)).fetchone()
+        if row is None or row[0] is None:
+            raise RuntimeError(f"index {name} does not exist")
+        definitions.append(str(row[0]))
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    load()
+    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+    for definition in definitions:
+        conn.execute(definition)
+
+
+def load_documents(db: Database, texts: Sequence[str], start: int, end: int) -> None:
+    """Audio rows and ``search_documents`` rows for documents ``start`` to ``end``."""
+
+    def copy_rows() -> None:
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY audio (id, sha256, source, duration_s, sample_rate) FROM STDIN"
+            ) as copy:
+                for i in range(start, end):
+                    sha = hashlib.sha256(f"bench-search:{i}".encode()).hexdigest()
+                    seconds = SECONDS_PER_SYLLABLE * len(syllables(texts[i]))
+                    copy.write_row((document_id(i), sha, "synthetic", seconds, 16000))
+            cur.execute(
+                "CREATE TEMP TABLE bench_documents (audio_id uuid, text text, words jsonb,"
+                " folded text) ON COMMIT DROP"
+            )
+            with cur.copy("COPY bench_documents FROM STDIN") as copy:
+                for i in range(start, end):
+                    copy.write_row((document_id(i), texts[i], _words(texts[i]),
+                                    lexical_text(texts[i])))  # fmt: skip
+            cur.execute(
+                "INSERT INTO search_documents (audio_id, model_version, verified, recorded_at,"
+                " text, words, lexemes) SELECT audio_id, %s, false, now(), text, words,"
+                " to_tsvector('simple', folded) FROM bench_documents",
+                (MODEL_VERSION,),
+            )
+
+    with db.connection() as conn, conn.transaction():
+        _rebuilding(conn, ["search_documents_lexemes_idx"], copy_rows)
+
+
+def load_vectors(store: VectorStore, matrix: Matrix, start: int, end: int) -> None:
+    """The embeddings of documents ``start`` to ``end`` into the transcripts collection."""
+    if isinstance(store, PgVectorStore):
+        _copy_pgvector(store.db, matrix, start, end)
+        return
+    for first in range(start, end, QDRANT_BATCH):
+        store.upsert(
+            COLLECTION,
+            [
+                VectorPoint(str(document_id(i)), matrix[i].tolist(), _payload(i))
+                for i in range(first, min(end, first + QDRANT_BATCH))
+            ],
+        )
+
+
+def _copy_pgvector(db: Database, matrix: Matrix, start: int, end: int) -> None:
+    from ai2text.store.vectors import point_id
+
+    table = sql.Identifier(f"vectors_{COLLECTION}")
+
+    def copy_rows() -> None:
+        with conn.cursor() as cur, cur.copy(
+            sql.SQL("COPY {} (id, key, embedding, payload) FROM STDIN").format(table)
+        ) as copy:  # fmt: skip
+            for i in range(start, end):
+                key = str(document_id(i))
+                vector = "[" + ",".join(map(repr, matrix[i].tolist())) + "]"
+                copy.write_row((point_id(key), key, vector, Jsonb(_payload(i))))
+
+    with db.connection() as conn, conn.transaction():
+        _rebuilding(conn, [f"vectors_{COLLECTION}_hnsw"], copy_rows)
+
+
+def _vacuum(db: Database, backends: Sequence[Backend]) -> None:
+    tables = ["audio", "search_documents"] + (
+        [f"vectors_{COLLECTION}"] if "pgvector" in backends else []
+    )
+    with db.connection() as conn:
+        conn.execute(
+            sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
+        )
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One mode over every query: whether each found its target, and its milliseconds."""
+
+    found: list[bool]
+    search_ms: list[float]
+    embed_ms: list[float]
+
+
+def _run_pass(
+    db: Database,
+    store: VectorStore,
+    embedder: TextEmbedder,
+    queries: Sequence[LabelledQuery],
+    vectors: list[list[float]],
+    mode: Mode,
+) -> _Pass:
+    """Every query in ``mode``; the hybrid pass embeds each query in the timed loop (and keeps
+    the vectors for the other passes), the others reuse them."""
+    found, search_ms, embed_ms = [], [], []
+    for n, query in enumerate(queries):
+        request = SearchQuery(query.text, limit=TOP_K, mode=mode)
+        started = time.perf_counter()
+        if mode == "hybrid":
+            vectors.append(embedder([query.text])[0])
+        embedded = time.perf_counter()
+        hits = search(db, store, request, None if mode == "lexical" else vectors[n])
+        finished = time.perf_counter()
+        found.append(document_id(query.target) in {h.audio_id for h in hits})
+        search_ms.append(1000 * (finished - embedded))
+        embed_ms.append(1000 * (embedded - started))
+    return _Pass(found, search_ms, embed_ms)
+
+
+def _recall(found: Sequence[bool]) -> float:
+    return sum(found) / len(found) if found else 0.0
+
+
+def _ms(values: Sequence[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 2)
+
+
+def _measure(
+    db: Database,
+    store: VectorStore,
+    embedder: TextEmbedder,
+    queries: Sequence[LabelledQuery],
+    common: dict[str, Any],
+) -> list[dict[str, Any]]:
+    for query in queries[:WARMUP]:
+        search(db, store, SearchQuery(query.text, limit=TOP_K), embedder([query.text])[0])
+    vectors: list[list[float]] = []
+    hybrid = _run_pass(db, store, embedder, queries, vectors, "hybrid")
+    dense = _run_pass(db, store, embedder, queries, vectors, "dense")
+    lexical = _run_pass(db, store, embedder, queries, vectors, "lexical")
+    total = [s + e for s, e in zip(hybrid.search_ms, hybrid.embed_ms, strict=True)]
+    lines = []
+    for q in (50, 95):
+        line = {
+            "bench": "search",
+            "metric": f"hybrid_latency_p{q}_ms",
+            **common,
+            "unit": "ms",
+            "ours": _ms(total, q),
+            "search_only_ms": _ms(hybrid.search_ms, q),
+            "query_embedding_ms": _ms(hybrid.embed_ms, q),
+            "dense_only_search_ms": _ms(dense.search_ms, q),
+            "lexical_only_search_ms": _ms(lexical.search_ms, q),
+            "cores": len(os.sched_getaffinity(0)),
+        }
+        if q == 95:
+            line |= {"peer": GOAL, "peer_value": GOAL_P95_MS,
+                     "ratio": round(line["ours"] / GOAL_P95_MS, 3)}  # fmt: skip
+        lines.append(line)
+    by_kind = {
+        kind: [n for n, query in enumerate(queries) if query.folded == folded]
+        for kind, folded in (("marked", False), ("folded", True))
+    }
+    recall = {
+        f"{mode}_{kind}": round(_recall([result.found[n] for n in indexes]), 4)
+        for mode, result in (("hybrid", hybrid), ("dense", dense), ("lexical", lexical))
+        for kind, indexes in by_kind.items()
+    }
+    ours, peer = _recall(hybrid.found), _recall(dense.found)
+    lines.append(
+        {
+            "bench": "search",
+            "metric": f"recall_at_{TOP_K}",
+            **common,
+            "ours": round(ours, 4),
+            "peer": "dense-only search (same backend, queries and embeddings)",
+            "peer_value": round(peer, 4),
+            "ratio": round(ours / peer, 3) if peer else None,
+            "lexical_only": round(_recall(lexical.found), 4),
+            **recall,
+        }
+    )
+    return lines
+
+
+def _open_store(backend: Backend, db: Database, stack: ExitStack, dim: int) -> VectorStore:
+    store: VectorStore
+    if backend == "pgvector":
+        store = PgVectorStore(db)
+    else:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ai2text-bench-qdrant-"))
+        qdrant = QdrantVectorStore.local(Path(folder))
+        stack.callback(qdrant.client.close)
+        store = qdrant
+    store.ensure_collection(COLLECTION, dim)
+    return store
+
+
+def bench_search(
+    settings: Settings,
+    *,
+    sizes: Sequence[int] = (10_000, 100_000),
+    queries: int = 200,
+    backends: Sequence[Backend] = BACKENDS,
+    seed: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """Latency and recall lines for each size (smallest first) and backend, in a scratch
+    database; documents are added to the same index from one size to the next."""
+    from ai2text.bench.bus_bench import scratch_database
+    from ai2text.search.embedder import TextEmbedder
+
+    if not sizes or min(sizes) < 1 or not backends:
+        raise InputError("give at least one positive size and one backend")
+    steps = sorted(set(sizes))
+    embedder = TextEmbedder(settings.serve.embedding_model_path)
+    texts = build_corpus(steps[-1], seed)
+    matrix = embed_corpus(embedder, texts, settings.home / "cache" / "bench-search")
+    labelled = labelled_queries(texts[: steps[0]], queries, seed)
+    with scratch_database(settings) as url, ExitStack() as stack:
+        scratch = Settings(home=settings.home, database_url=url, db_pool_min=1, db_pool_max=2)
+        db = stack.enter_context(open_database(scratch))
+        stores = {b: _open_store(b, db, stack, embedder.dim) for b in dict.fromkeys(backends)}
+        loaded = 0
+        for size in steps:
+            load_documents(db, texts, loaded, size)
+            for store in stores.values():
+                load_vectors(store, matrix, loaded, size)
+            _vacuum(db, list(stores))
+            loaded = size
+            for backend, store in stores.items():
+                common = {"backend": backend, "documents": size,
+                          "queries": len(labelled), "embedder": embedder.name,
+                          "note": NOTES[backend]}  # fmt: skip
+                yield from _measure(db, store, embedder, labelled, common)
