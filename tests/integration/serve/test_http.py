@@ -258,7 +258,8 @@ def test_ingest_dedupes_and_transcripts_take_corrections(platform: Platform) -> 
     again = post_audio(platform, platform.wavs[2], "/v1/ingest", headers)
     assert again.status_code == 202 and again.json() == {**first.json(), "duplicate": True}
     url = f"{platform.url}/v1/transcripts/{audio_id}"
-    assert httpx.get(url, headers=headers).json()["status"] == "pending"
+    # the pipeline may already have transcribed it
+    assert httpx.get(url, headers=headers).json()["status"] in ("pending", "done")
     empty = httpx.put(url, headers=headers, json={"text": ""})
     assert empty.status_code == 422
     fixed = httpx.put(url, headers=headers, json={"text": "  Cảm ơn   anh nhiều "})
