@@ -196,10 +196,10 @@ class PgVectorStore:
         where, params = _payload_where(_check_filters(filters), _check_ranges(ranges))
         with self.db.connection() as conn, conn.transaction():
             query = _vector_literal(_check_vector(vector, self._dim(conn, name)))
-            if params:
-                # pgvector 0.6 filters after the HNSW walk: look at more candidates so a selective
-                # filter still fills the page
-                conn.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(40, 20 * limit))}")
+            # the HNSW walk returns at most ef_search rows, and pgvector 0.6 filters after it:
+            # look at enough candidates for the page, and more so a selective filter fills it
+            ef_search = min(1000, max(40, limit, 20 * limit if params else 0))
+            conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
             rows = conn.execute(
                 sql.SQL(
                     "SELECT id, 1 - (embedding <=> %s::vector), payload FROM {} {}"

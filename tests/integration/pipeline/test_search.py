@@ -22,7 +22,14 @@ from ai2text.errors import InputError, NotFoundError
 from ai2text.pipeline.ingest import ingest_audio
 from ai2text.pipeline.runner import Engines, Pipeline
 from ai2text.registry.registry import ModelRegistry
-from ai2text.search.hybrid import SearchFilters, SearchQuery, search
+from ai2text.search.hybrid import (
+    DENSE_WEIGHT,
+    LEXICAL_WEIGHT,
+    RRF_K,
+    SearchFilters,
+    SearchQuery,
+    search,
+)
 from ai2text.search.index import COLLECTION
 from ai2text.store.blobs import BlobStore, open_blob_store, transcript_key
 from ai2text.store.database import Database
@@ -135,7 +142,7 @@ def test_dense_search_finds_by_meaning_and_fusion_keeps_both_lists(
     hybrid = _search(flow, engines, "hôm nay trời đẹp quá")
     assert hybrid[0].audio_id == flow.ids[1]
     assert hybrid[0].lexical_rank == 1 and hybrid[0].dense_rank == 1
-    assert hybrid[0].score == pytest.approx(2 / 61)
+    assert hybrid[0].score == pytest.approx((LEXICAL_WEIGHT + DENSE_WEIGHT) / (RRF_K + 1))
 
 
 def test_filters_narrow_every_side(flow: Flow, engines: Engines) -> None:

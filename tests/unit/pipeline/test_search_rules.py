@@ -20,6 +20,8 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     assert scores[B] == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
     assert scores[A] == pytest.approx(1 / (RRF_K + 1))
     assert max(scores, key=scores.__getitem__) == B
+    weighted = fuse([[A], [B]], [1.0, 0.5])
+    assert weighted[A] == pytest.approx(2 * weighted[B])
 
 
 def test_a_phrase_match_wins_over_scattered_terms() -> None:
