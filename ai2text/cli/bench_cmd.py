@@ -82,6 +82,13 @@ def register(commands: Any) -> None:
         help="pgvector,qdrant (Qdrant in qdrant-client's local mode)",
     )
     search.set_defaults(run=run_search)
+    pipeline = kinds.add_parser(
+        "pipeline",
+        help="hot folder to indexed (single-process pipeline) vs the bare Transcriber, files/s",
+        epilog="example: ai2text bench pipeline --files 500",
+    )
+    pipeline.add_argument("--files", type=_positive, default=500, help="clips of 1-5 s")
+    pipeline.set_defaults(run=run_pipeline)
     text = kinds.add_parser(
         "text",
         help="single-core sentences/s of normalize, itn and restore (and restore accuracy)",
@@ -230,6 +237,15 @@ def run_search(args: argparse.Namespace) -> int:
         load_settings(), sizes=args.sizes, queries=args.queries, backends=args.backends
     )
     for line in lines:
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 0
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    from ai2text.bench.pipeline_bench import bench_pipeline
+    from ai2text.config import load_settings
+
+    for line in bench_pipeline(load_settings(), args.files):
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 
