@@ -40,9 +40,7 @@ def _port_free(host: str, port: int) -> None:
 
 
 def _production(registry: ModelRegistry) -> str | None:
-    current = registry.production()
-    if current is None and registry.auto_bootstrap:
-        current = registry.adopt_bootstrap()
+    current = registry.serving()
     return current.version if current else None
 
 

@@ -31,14 +31,7 @@ def register(commands: Any) -> None:
         epilog="example: ai2text pipeline watch ~/inbox --glob '*.wav' --glob '*.mp3'",
     )
     watch.add_argument("folder", type=Path)
-    watch.add_argument(
-        "--glob", action="append", help="file patterns (default: wav mp3 m4a flac ogg)"
-    )
-    watch.add_argument(
-        "--stable-s", type=float, default=2.0, help="unchanged this long to be taken"
-    )
-    watch.add_argument("--poll-s", type=float, default=1.0, help="seconds between passes")
-    watch.add_argument("--once", action="store_true", help="take what is there now, then exit")
+    _poller_arguments(watch, "file", poll_s=1.0)
     watch.set_defaults(run=run_watch)
     inbox = actions.add_parser(
         "inbox",
@@ -48,14 +41,7 @@ def register(commands: Any) -> None:
     )
     inbox.add_argument("--bucket", required=True)
     inbox.add_argument("--prefix", default="inbox/")
-    inbox.add_argument(
-        "--glob", action="append", help="key patterns (default: wav mp3 m4a flac ogg)"
-    )
-    inbox.add_argument(
-        "--stable-s", type=float, default=2.0, help="unchanged this long to be taken"
-    )
-    inbox.add_argument("--poll-s", type=float, default=5.0, help="seconds between passes")
-    inbox.add_argument("--once", action="store_true", help="take what is there now, then exit")
+    _poller_arguments(inbox, "key", poll_s=5.0)
     inbox.set_defaults(run=run_inbox)
     run = actions.add_parser(
         "run",
@@ -72,6 +58,17 @@ def register(commands: Any) -> None:
         epilog="example: ai2text pipeline status",
     )
     status.set_defaults(run=run_status)
+
+
+def _poller_arguments(parser: argparse.ArgumentParser, entry: str, poll_s: float) -> None:
+    parser.add_argument(
+        "--glob", action="append", help=f"{entry} patterns (default: wav mp3 m4a flac ogg)"
+    )
+    parser.add_argument(
+        "--stable-s", type=float, default=2.0, help="unchanged this long to be taken"
+    )
+    parser.add_argument("--poll-s", type=float, default=poll_s, help="seconds between passes")
+    parser.add_argument("--once", action="store_true", help="take what is there now, then exit")
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -160,8 +157,7 @@ def _run_source(
     from ai2text.bus.bus import open_bus
     from ai2text.cli.context import open_platform
     from ai2text.errors import InputError
-    from ai2text.pipeline.ingest import Ingested, ingest_audio
-    from ai2text.pipeline.intake import speaker_of
+    from ai2text.pipeline.intake import intake_ingest
     from ai2text.store.blobs import open_blob_store
 
     if args.stable_s < 0 or args.poll_s <= 0:
@@ -170,13 +166,7 @@ def _run_source(
         settings, db = platform.settings, platform.db
         blobs = open_blob_store(settings)
         bus = open_bus(settings, db)
-
-        def ingest(data: bytes, name: str) -> Ingested:
-            return ingest_audio(db, blobs, bus, data, audio=settings.audio, source=source,
-                                actor=f"system:{source}", filename=name,
-                                speaker_id=speaker_of(name))  # fmt: skip
-
-        poller = make(platform, ingest)
+        poller = make(platform, intake_ingest(db, blobs, bus, settings.audio, source))
         try:
             passes = 0
             while True:

@@ -26,7 +26,7 @@ from typing import Any
 from ai2text.data.manifest import ManifestRow
 from ai2text.errors import ConflictError, InputError, NotFoundError
 from ai2text.store.blobs import BlobStore, dataset_key
-from ai2text.store.database import Database
+from ai2text.store.database import Conn, Database
 from ai2text.store.splits import SPLITS
 
 # which (recording, transcript) pairs a dataset may use; the pipeline's hour count uses it too
@@ -103,6 +103,20 @@ class DatasetReport:
             "shards": self.shards,
             "written": self.written,
         }
+
+
+_HOURS = f"""
+SELECT a.split, sum(a.duration_s) / 3600.0
+FROM audio a
+WHERE EXISTS (SELECT 1 FROM transcripts t WHERE t.audio_id = a.id AND {SELECTABLE})
+GROUP BY a.split
+"""
+
+
+def selectable_hours(conn: Conn, policy: SelectionPolicy) -> dict[str, float]:
+    """Hours of audio a build with ``policy`` would select now, per split that has any."""
+    rows = conn.execute(_HOURS, policy.params()).fetchall()
+    return {str(r[0]): round(float(r[1]), 6) for r in rows}
 
 
 def select(db: Database, policy: SelectionPolicy) -> list[Utterance]:

@@ -10,8 +10,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from ai2text.pipeline.ingest import Ingested
+
+if TYPE_CHECKING:
+    from ai2text.bus.bus import EventBus
+    from ai2text.config import AudioSettings
+    from ai2text.store.blobs import BlobStore
+    from ai2text.store.database import Database
 
 PROCESSED, FAILED = "processed", "failed"
 DEFAULT_GLOBS = ("*.wav", "*.mp3", "*.m4a", "*.flac", "*.ogg")
@@ -30,6 +37,25 @@ class Outcome:
 def speaker_of(relative: str) -> str | None:
     parts = relative.replace("\\", "/").split("/")
     return parts[0][:200] if len(parts) > 1 and parts[0] else None
+
+
+def intake_ingest(
+    db: Database,
+    blobs: BlobStore,
+    bus: EventBus,
+    audio: AudioSettings,
+    source: Literal["hot_folder", "s3_inbox"],
+) -> Ingest:
+    """The one ingestion path (as ``POST /v1/ingest``) for a poller's entries, with the speaker
+    from the entry's first folder."""
+    from ai2text.pipeline.ingest import ingest_audio
+
+    def ingest(data: bytes, name: str) -> Ingested:
+        return ingest_audio(db, blobs, bus, data, audio=audio, source=source,
+                            actor=f"system:{source}", filename=name,
+                            speaker_id=speaker_of(name))  # fmt: skip
+
+    return ingest
 
 
 def matches(name: str, globs: Iterable[str]) -> bool:

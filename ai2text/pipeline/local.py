@@ -29,9 +29,7 @@ class RegistryTranscriber:
 
     def version(self) -> str:
         if time.monotonic() - self._checked > POLL_S:
-            current = self.registry.production()
-            if current is None and self.registry.auto_bootstrap:
-                current = self.registry.adopt_bootstrap()
+            current = self.registry.serving()
             self._version = current.version if current else ""
             self._checked = time.monotonic()
         return self._version

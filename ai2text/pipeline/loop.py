@@ -74,18 +74,14 @@ def decide_dataset(
 
 
 def loop_state(conn: Conn, policy: SelectionPolicy) -> LoopState:
-    from ai2text.data.builder import SELECTABLE
+    from ai2text.data.builder import selectable_hours
 
     active = conn.execute(
         "SELECT name FROM training_runs WHERE name LIKE %s AND status IN ('pending', 'running')"
         " ORDER BY created_at LIMIT 1",
         (LOOP_PREFIX + "%",),
     ).fetchone()
-    hours = conn.execute(
-        "SELECT coalesce(sum(a.duration_s), 0) / 3600.0 FROM audio a WHERE a.split = 'train'"
-        f" AND EXISTS (SELECT 1 FROM transcripts t WHERE t.audio_id = a.id AND {SELECTABLE})",
-        policy.params(),
-    ).fetchone()
+    train_hours = selectable_hours(conn, policy).get("train", 0.0)
     last = conn.execute(
         "SELECT config->>'dataset_hash' FROM training_runs WHERE name LIKE %s"
         " AND status IN ('succeeded', 'failed') AND config ? 'dataset_hash'"
@@ -94,7 +90,7 @@ def loop_state(conn: Conn, policy: SelectionPolicy) -> LoopState:
     ).fetchone()
     return LoopState(
         active[0] if active else None,
-        float(hours[0]) if hours else 0.0,
+        train_hours,
         last[0] if last else None,
     )
 

@@ -127,16 +127,10 @@ class Pipeline:
 
     def _hot_folder(self, blobs: BlobStore) -> HotFolder:
         from ai2text.pipeline.hot_folder import HotFolder
-        from ai2text.pipeline.ingest import Ingested, ingest_audio
-        from ai2text.pipeline.intake import speaker_of
+        from ai2text.pipeline.intake import intake_ingest
 
         settings = self.settings
-
-        def ingest(data: bytes, name: str) -> Ingested:
-            return ingest_audio(self.registry.db, blobs, self.bus, data, audio=settings.audio,
-                                source="hot_folder", actor="system:hot_folder",
-                                filename=name, speaker_id=speaker_of(name))  # fmt: skip
-
+        ingest = intake_ingest(self.registry.db, blobs, self.bus, settings.audio, "hot_folder")
         folder = settings.hot_folder_dir
         folder.mkdir(parents=True, exist_ok=True)
         return HotFolder(

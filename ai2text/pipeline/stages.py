@@ -31,7 +31,7 @@ from ai2text.bus.events import (
     CloudEvent,
 )
 from ai2text.config import TextSettings
-from ai2text.data.builder import SELECTABLE, SelectionPolicy
+from ai2text.data.builder import SelectionPolicy, selectable_hours
 from ai2text.search.embedder import Embed
 from ai2text.search.index import index_recording
 from ai2text.store.blobs import BlobStore, transcript_key
@@ -175,14 +175,6 @@ class IndexStage:
         )
 
 
-_HOURS = f"""
-SELECT a.split, sum(a.duration_s) / 3600.0
-FROM audio a
-WHERE EXISTS (SELECT 1 FROM transcripts t WHERE t.audio_id = a.id AND {SELECTABLE})
-GROUP BY a.split
-"""
-
-
 @dataclass
 class DatasetStage:
     """Consumer of ``embeddings.indexed``: counts the hours a dataset build would select, per
@@ -198,8 +190,7 @@ class DatasetStage:
         announced = conn.execute(
             "SELECT crossings FROM dataset_progress WHERE singleton FOR UPDATE"
         ).fetchone()
-        rows = conn.execute(_HOURS, self.policy.params()).fetchall()
-        hours = {str(r[0]): round(float(r[1]), 6) for r in rows}
+        hours = selectable_hours(conn, self.policy)
         crossings = int(hours.get("train", 0.0) // self.threshold_hours)
         previous = int(announced[0]) if announced else 0
         conn.execute(

@@ -299,14 +299,20 @@ class ModelRegistry:
             raise ModelLoadError(f"the stored file of {version} does not match its SHA-256")
         return path
 
+    def serving(self) -> ModelVersion | None:
+        """The production version; with none, the bundled bootstrap adopted where that is
+        automatic (dev), else None."""
+        production = self.production()
+        if production is None and self.auto_bootstrap:
+            production = self.adopt_bootstrap()
+        return production
+
     def resolve(self, version_or_path: str | None) -> tuple[Path, str]:
         """A model file and its label: a path as given, a registry version, or production."""
         if version_or_path is None:
-            production = self.production()
+            production = self.serving()
             if production is None:
-                if not self.auto_bootstrap:
-                    raise NotFoundError(self._no_production())
-                production = self.adopt_bootstrap()
+                raise NotFoundError(self._no_production())
             return self.fetch(production.version), production.version
         candidate = Path(version_or_path)
         if candidate.suffix == ".nemo" or candidate.exists():

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from psycopg import sql
@@ -102,8 +103,9 @@ class SearchQuery:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
+        """The query's folded syllables (computed once per query)."""
         return [fold(s.text) for s in syllables(self.text)]
 
     @property
