@@ -84,6 +84,11 @@ def test_dropped_files_reach_a_training_run_and_a_promotion_decision(
     finally:
         pipeline.stop()
         asr.close()
+        import ray
+
+        # the run started Ray in this process: a cluster left behind outlives its GCS later in
+        # the session, and Ray then ends the whole test process (exit 1, "Failed to connect to GCS")
+        ray.shutdown()
     _, status, trigger, candidate, metrics = run
     assert status == "succeeded" and trigger == "dataset.ready", metrics
     assert metrics["outcome"] in ("promoted", "rejected") and metrics["steps"] == 2
