@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -c constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[asr,train,serve,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[asr,train,serve,operator,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -187,6 +187,26 @@ class ServeSettings(BaseModel):
     dashboard: bool = False
 
 
+class OperatorSettings(BaseModel):
+    """The Kubernetes operator: what it puts into the RayJobs it creates, and its peering."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ray_image: str = Field(
+        "ghcr.io/ai2text/ai2text-ray:0.1.0-gpu", description="image of training RayJob pods"
+    )
+    ray_version: str = "2.60.0"
+    env_from_configmaps: tuple[str, ...] = Field(
+        (), description="ConfigMaps whose keys become environment variables in RayJob pods"
+    )
+    env_from_secrets: tuple[str, ...] = Field(
+        (), description="Secrets whose keys become environment variables in RayJob pods"
+    )
+    job_service_account: str | None = Field(None, description="service account of RayJob pods")
+    peering: str = Field("ai2text", description="kopf peering name: one active operator")
+    poll_s: float = Field(15.0, gt=0, description="how often a running TrainingRun is checked")
+
+
 class Settings(BaseSettings):
     """Every setting of ai2text; nested fields read as ``AI2TEXT_BUS__MAX_ATTEMPTS`` and so on."""
 
@@ -213,6 +233,7 @@ class Settings(BaseSettings):
     serve: ServeSettings = ServeSettings()
     text: TextSettings = TextSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    operator: OperatorSettings = OperatorSettings()
 
     @model_validator(mode="after")
     def _safe_outside_dev(self) -> Settings:

@@ -8,11 +8,8 @@ Serve call ``reconfigure`` on the running ASR replicas (the model swap), without
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Any
 
-import yaml
 from ray.serve import Application
 
 from ai2text.config import Settings, load_settings
@@ -20,10 +17,7 @@ from deployments.asr import BatchAsr, StreamingAsr
 from deployments.embeddings import Embeddings
 from deployments.ingress import Ingress
 from deployments.nlp import TextPostprocess
-
-CONFIG_PATH = Path(__file__).with_name("serve_config.yaml")
-APP_NAME = "ai2text"
-MODEL_DEPLOYMENTS = ("asr", "stream_asr")
+from deployments.serve_config import load_serve_config, set_model_version
 
 
 def build_app(settings: Settings) -> Application:
@@ -51,12 +45,8 @@ def app_builder(args: dict[str, Any]) -> Application:
 
 def serve_config(settings: Settings, model_version: str | None) -> dict[str, Any]:
     """``serve_config.yaml`` with this machine's address and the model version to serve."""
-    config: dict[str, Any] = copy.deepcopy(yaml.safe_load(CONFIG_PATH.read_text()))
+    config = set_model_version(load_serve_config(), model_version)
     config["http_options"].update({"host": settings.serve.host, "port": settings.serve.port})
-    (app,) = config["applications"]
-    for deployment in app["deployments"]:
-        if deployment["name"] in MODEL_DEPLOYMENTS:
-            deployment["user_config"] = {"model_version": model_version}
     return config
 
 

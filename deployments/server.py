@@ -47,7 +47,7 @@ def _production(registry: ModelRegistry) -> str | None:
 def _wait_ready(url: str, timeout_s: float) -> dict[str, object]:
     from ray import serve
 
-    from deployments.app import APP_NAME
+    from deployments.serve_config import APP_NAME
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -69,7 +69,7 @@ def _serve_engines(registry: ModelRegistry) -> Engines:
     from ray import serve
 
     from ai2text.asr.transcriber import Transcript
-    from deployments.app import APP_NAME
+    from deployments.serve_config import APP_NAME
 
     asr = serve.get_deployment_handle("asr", APP_NAME)
     embeddings = serve.get_deployment_handle("embeddings", APP_NAME)

@@ -194,12 +194,15 @@ def run_training(
     out_dir: Path,
     base: Path | None = None,
     cpus_per_worker: int | None = None,
+    gpus_per_worker: int | None = None,
     storage_filesystem: Any = None,
 ) -> TrainReport:
     """Train with Ray on this machine (or the cluster Ray is connected to) and evaluate.
 
     Each worker gets ``cpus_per_worker`` cores (default: this machine's cores shared evenly) and
-    as many torch threads; Ray would otherwise hold a one-CPU worker to one thread.
+    as many torch threads; Ray would otherwise hold a one-CPU worker to one thread. Workers get
+    ``gpus_per_worker`` GPUs (default: one when this machine has CUDA; on a Ray cluster whose
+    driver runs on a CPU-only head, give it).
     """
     import ray
     import torch
@@ -211,7 +214,7 @@ def run_training(
     from ai2text.eval.evaluate import evaluate_model
 
     started = time.perf_counter()
-    use_gpu = torch.cuda.is_available()
+    gpus = (1 if torch.cuda.is_available() else 0) if gpus_per_worker is None else gpus_per_worker
     cpus = cpus_per_worker or max(1, (os.cpu_count() or 1) // workers)
     if not ray.is_initialized():
         ray.init(
@@ -228,7 +231,9 @@ def run_training(
             "threads": cpus,
         },
         scaling_config=ScalingConfig(
-            num_workers=workers, use_gpu=use_gpu, resources_per_worker={"CPU": cpus}
+            num_workers=workers,
+            use_gpu=gpus > 0,
+            resources_per_worker={"CPU": cpus, **({"GPU": gpus} if gpus else {})},
         ),
         run_config=RunConfig(
             name=run_name,

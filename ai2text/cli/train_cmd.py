@@ -33,6 +33,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--base", help="fine-tune from this registry version or .nemo")
     parser.add_argument("--max-steps", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--cpus-per-worker", type=int, help="default: this machine's cores shared by the workers"
+    )
+    parser.add_argument(
+        "--gpus-per-worker", type=int, help="default: 1 when this machine has CUDA, else 0"
+    )
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="also put the final model and the report at runs/<run name>/ in the blob store "
+        "(model.nemo, result.json), where the Kubernetes operator evaluates it",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs"))
     parser.add_argument("--run-name")
     parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
@@ -60,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError("--workers must be positive")
+    if args.cpus_per_worker is not None and args.cpus_per_worker < 1:
+        raise InputError("--cpus-per-worker must be positive")
+    if args.gpus_per_worker is not None and args.gpus_per_worker < 0:
+        raise InputError("--gpus-per-worker must not be negative")
     try:
         config = TrainConfig(
             preset=args.preset,
@@ -127,11 +143,18 @@ def run(args: argparse.Namespace) -> int:
                 run_name=name,
                 out_dir=args.out,
                 base=base_path,
+                cpus_per_worker=args.cpus_per_worker,
+                gpus_per_worker=args.gpus_per_worker,
             )
         except BaseException as exc:
             finish_run(platform.db, run_id, error=f"{type(exc).__name__}: {exc}")
             raise
         record_epochs(platform.db, run_id, report.history, report.val_cer, report.val_wer)
         finish_run(platform.db, run_id, metrics=report.to_json())
+        if args.publish:
+            blobs = platform.registry.blobs
+            # the report last: its presence says the model before it is complete
+            blobs.put_file(f"runs/{name}/model.nemo", report.checkpoint)
+            blobs.put_bytes(f"runs/{name}/result.json", json.dumps(report.to_json()).encode())
     print(json.dumps(report.to_json(), ensure_ascii=False))
     return 0

@@ -16,6 +16,7 @@ import json
 import logging
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +59,25 @@ def decide_training(trigger: Trigger, state: LoopState) -> Decision:
     if state.train_hours <= 0:
         return Decision(False, "no transcribed training-split audio to train on")
     return Decision(True, f"{trigger}: {state.train_hours:.3f} h in the training split")
+
+
+def crossings(train_hours: float, threshold_hours: float) -> int:
+    """How many multiples of ``threshold_hours`` the training split has reached: each new one is
+    a threshold crossing that may start one run (never two for the same crossing)."""
+    if threshold_hours <= 0:
+        raise ValueError("the hours threshold must be positive")
+    return int(train_hours // threshold_hours)
+
+
+def schedule_due(daily_at: str, now: datetime, last_day: str | None) -> str | None:
+    """The UTC day (ISO date) a daily schedule at ``HH:MM`` owes a run at ``now``, or None when
+    today's time has not come or today's run was already asked for."""
+    hour, minute = (int(part) for part in daily_at.split(":"))
+    now = now.astimezone(UTC)
+    if (now.hour, now.minute) < (hour, minute):
+        return None
+    today = now.date().isoformat()
+    return None if last_day == today else today
 
 
 def decide_dataset(

@@ -32,6 +32,7 @@ from ai2text.bus.events import (
 )
 from ai2text.config import TextSettings
 from ai2text.data.builder import SelectionPolicy, selectable_hours
+from ai2text.pipeline.loop import crossings
 from ai2text.search.embedder import Embed
 from ai2text.search.index import index_recording
 from ai2text.store.blobs import BlobStore, transcript_key
@@ -191,14 +192,14 @@ class DatasetStage:
             "SELECT crossings FROM dataset_progress WHERE singleton FOR UPDATE"
         ).fetchone()
         hours = selectable_hours(conn, self.policy)
-        crossings = int(hours.get("train", 0.0) // self.threshold_hours)
+        crossed = crossings(hours.get("train", 0.0), self.threshold_hours)
         previous = int(announced[0]) if announced else 0
         conn.execute(
             "UPDATE dataset_progress SET hours = %s, crossings = greatest(crossings, %s),"
             " updated_at = now() WHERE singleton",
-            (json.dumps(hours), crossings),
+            (json.dumps(hours), crossed),
         )
-        if crossings <= previous:
+        if crossed <= previous:
             return
         self.bus.publish(
             conn,
@@ -207,10 +208,10 @@ class DatasetStage:
                 source="ai2text/pipeline",
                 data={
                     "hours": hours,
-                    "crossing": crossings,
+                    "crossing": crossed,
                     "threshold_hours": self.threshold_hours,
                 },
-                idempotencykey=f"{DATASET_READY}:{crossings}",
+                idempotencykey=f"{DATASET_READY}:{crossed}",
             ),
         )
 
