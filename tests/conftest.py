@@ -113,3 +113,22 @@ def s3_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--with-e2e",
+        action="store_true",
+        default=False,
+        help="run tests/e2e against the cluster of the current kubeconfig (kind, k3d)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--with-e2e"):
+        return
+    e2e = Path(__file__).resolve().parent / "e2e"
+    skip = pytest.mark.skip(reason="end-to-end on a real cluster: run with --with-e2e")
+    for item in items:
+        if e2e in item.path.parents:
+            item.add_marker(skip)
