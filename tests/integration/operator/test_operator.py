@@ -310,3 +310,33 @@ def test_killed_operator_leaves_no_duplicates_and_converges(
     assert failed["phase"] == "Failed" and "node lost" in failed["reason"]
     assert [j["metadata"]["name"] for j in cluster.list("RayJob")] == ["vi-main-manual-1"]
     assert status_of(cluster, "Dataset", "vi-main").get("deferred") is None
+
+
+def test_peering_keeps_one_operator_active_and_bad_specs_fail_for_good(
+    cluster: Cluster, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    standby = OperatorProcess(cluster, settings, tmp_path / "b")  # priority 1
+    active = OperatorProcess(cluster, settings, tmp_path / "a")
+    active.starts = 9  # priority 10
+    active.start()
+    standby.start()
+    try:
+        cluster.wait("the standby to pause", lambda: "Pausing the watch-stream" in standby.logs(), 60)
+        # the emulator, unlike an API server, does not validate against the CRD schema: the
+        # operator's own check makes such a spec a permanent failure, not endless retries
+        bad = sample("trainingrun.yaml", precision="int8")
+        bad["metadata"]["name"] = "bad-precision"
+        cluster.apply(bad)
+        cluster.wait("the bad run failed", lambda: phase(cluster, "bad-precision") == "Failed")
+        failed = status_of(cluster, "TrainingRun", "bad-precision")
+        assert failed["conditions"][0]["reason"] == "InvalidSpec"
+        assert "precision" in failed["reason"]
+        assert "Failed" in cluster.events("bad-precision")
+        time.sleep(2)
+        handled = [log for log in (active.logs(), standby.logs()) if "bad-precision" in log]
+        assert len(handled) == 1 and "bad-precision" in active.logs(), "only the active one acts"
+    finally:
+        standby.stop()
+        active.stop()
