@@ -14,6 +14,7 @@ Every refusal is an :class:`~ai2text.errors.AudioDecodeError` with a reason a pe
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -271,37 +272,45 @@ def _looks_corrupt(errors: str) -> bool:
     return any(marker in errors for marker in markers)
 
 
-def load_audio(path: Path, settings: AudioSettings) -> DecodedAudio:
-    """Our own normalized WAV (16-bit mono 16 kHz) is read directly; anything else is decoded."""
+def _native_wav(
+    source: Path | io.BytesIO, size: int, settings: AudioSettings, name: str
+) -> DecodedAudio | None:
+    """A complete plain WAV already in our format (16-bit mono 16 kHz) read without ffmpeg, under
+    the same limits; None for anything else (another format, or a truncated file), which the
+    transcoder then decodes and explains."""
     import wave
 
     try:
-        with wave.open(str(path), "rb") as handle:
+        with wave.open(str(source) if isinstance(source, Path) else source, "rb") as handle:
             native = (
                 handle.getframerate() == SAMPLE_RATE
                 and handle.getnchannels() == 1
                 and handle.getsampwidth() == 2
                 and handle.getcomptype() == "NONE"
             )
-            if native:
-                frames = handle.getnframes()
-                duration = frames / SAMPLE_RATE
-                if (
-                    path.stat().st_size > settings.max_input_bytes
-                    or duration > settings.max_duration_s
-                ):
-                    raise AudioDecodeError(
-                        f"{path.name} is over the limits ({duration:.0f} s, "
-                        f"{settings.max_duration_s:.0f} s allowed)"
-                    )
-                data = handle.readframes(frames)
-                if frames > 0 and len(data) == frames * 2:
-                    samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-                    return DecodedAudio(samples, "wav", duration)
+            if not native:
+                return None
+            frames = handle.getnframes()
+            duration = frames / SAMPLE_RATE
+            if size > settings.max_input_bytes or duration > settings.max_duration_s:
+                raise AudioDecodeError(
+                    f"{name} is over the limits ({duration:.0f} s, "
+                    f"{settings.max_duration_s:.0f} s allowed)"
+                )
+            data = handle.readframes(frames)
+            if frames > 0 and len(data) == frames * 2:
+                samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+                return DecodedAudio(samples, "wav", duration)
     except (wave.Error, EOFError, OSError):
         pass
-    # not a complete plain WAV (another format, or truncated): the transcoder decides and explains
-    return decode_file(path, settings)
+    return None
+
+
+def load_audio(path: Path, settings: AudioSettings) -> DecodedAudio:
+    """Our own normalized WAV (16-bit mono 16 kHz) is read directly; anything else is decoded."""
+    size = path.stat().st_size if path.is_file() else 0
+    native = _native_wav(path, size, settings, path.name)
+    return native if native is not None else decode_file(path, settings)
 
 
 def decode_bytes(data: bytes, settings: AudioSettings, filename: str = "upload") -> DecodedAudio:
@@ -313,6 +322,9 @@ def decode_bytes(data: bytes, settings: AudioSettings, filename: str = "upload")
             f"the file is {len(data) / 2**20:.1f} MiB, over the "
             f"{settings.max_input_bytes / 2**20:.0f} MiB limit"
         )
+    native = _native_wav(io.BytesIO(data), len(data), settings, filename)
+    if native is not None:
+        return native
     suffix = (
         Path(filename).suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,5}", Path(filename).suffix) else ""
     )

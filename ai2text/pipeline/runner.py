@@ -94,6 +94,7 @@ class Pipeline:
         (probe,) = engines.embed(["xin chào"])
         vectors.ensure_collection(COLLECTION, len(probe))
         transcribe = TranscribeStage(engines.transcribe, engines.version, blobs, bus)
+        index = IndexStage(vectors, engines.embed, bus)
         self.workers: list[Worker] = [
             bus.worker(
                 "transcribe",
@@ -107,9 +108,7 @@ class Pipeline:
                 [TRANSCRIPTION_COMPLETED],
                 PostprocessStage(blobs, bus, settings.text).handle,
             ),
-            bus.worker(
-                "index", [NLP_POSTPROCESSED], IndexStage(vectors, engines.embed, bus).handle
-            ),
+            bus.worker("index", [NLP_POSTPROCESSED], index.handle, prepare=index.prepare),
             bus.worker(
                 "datasets",
                 [EMBEDDINGS_INDEXED],

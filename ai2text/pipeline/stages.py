@@ -33,8 +33,8 @@ from ai2text.bus.events import (
 from ai2text.config import TextSettings
 from ai2text.data.builder import SelectionPolicy, selectable_hours
 from ai2text.pipeline.loop import crossings
-from ai2text.search.embedder import Embed
-from ai2text.search.index import index_recording
+from ai2text.search.embedder import MAX_CHARS, Embed
+from ai2text.search.index import index_recording, shown_texts
 from ai2text.store.blobs import BlobStore, transcript_key
 from ai2text.store.database import Conn
 from ai2text.store.vectors import VectorStore
@@ -158,16 +158,32 @@ class PostprocessStage:
 @dataclass
 class IndexStage:
     """Consumer of ``nlp.postprocessed``: the recording's lexical row and dense vector, then
-    ``embeddings.indexed``."""
+    ``embeddings.indexed``. :meth:`prepare` embeds a claimed batch's texts in one call."""
 
     vectors: VectorStore
     embed: Embed
     bus: EventBus
+    _vectors: dict[str, list[float]] = field(default_factory=dict, init=False, repr=False)
+
+    def prepare(self, events: Sequence[CloudEvent]) -> None:
+        self._vectors.clear()
+        ids = [uuid.UUID(str((event.data or {})["audio_id"])) for event in events]
+        with self.bus.db.connection() as conn:
+            texts = [text[:MAX_CHARS] for text in shown_texts(conn, ids).values()]
+        unique = list(dict.fromkeys(texts))
+        if unique:
+            self._vectors.update(zip(unique, self.embed(unique), strict=True))
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:  # changed since prepare, or prepare skipped: embed it now
+            self._vectors.update(zip(missing, self.embed(missing), strict=True))
+        return [self._vectors[t] for t in texts]
 
     def handle(self, event: CloudEvent, conn: Conn) -> None:
         data = event.data or {}
         audio_id, version = uuid.UUID(str(data["audio_id"])), str(data["model_version"])
-        if index_recording(conn, self.vectors, self.embed, audio_id) is None:
+        if index_recording(conn, self.vectors, self._embed, audio_id) is None:
             return  # deleted meanwhile, or nothing to index
         indexed = _next(EMBEDDINGS_INDEXED, audio_id, version)
         # one per incoming event: a correction's re-index is announced too
@@ -181,13 +197,19 @@ class DatasetStage:
     """Consumer of ``embeddings.indexed``: counts the hours a dataset build would select, per
     split, and announces ``dataset.ready`` once each time the training split crosses another
     multiple of ``threshold_hours`` (the count of crossings only rises, so a deletion followed
-    by new audio does not announce the same crossing twice)."""
+    by new audio does not announce the same crossing twice). The count covers everything
+    committed, so a batch handled in one transaction counts once."""
 
     bus: EventBus
     policy: SelectionPolicy
     threshold_hours: float
+    _counted_in: int | None = field(default=None, init=False, repr=False)
 
     def handle(self, event: CloudEvent, conn: Conn) -> None:
+        transaction = conn.execute("SELECT txid_current()").fetchone()
+        if transaction is not None and transaction[0] == self._counted_in:
+            return  # this batch's transaction already counted every recording
+        self._counted_in = transaction[0] if transaction else None
         announced = conn.execute(
             "SELECT crossings FROM dataset_progress WHERE singleton FOR UPDATE"
         ).fetchone()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from ai2text.search.embedder import MAX_CHARS, Embed
@@ -21,8 +22,8 @@ from ai2text.text.tokens import fold
 
 COLLECTION = "transcripts"
 
-_SOURCE = """
-SELECT a.speaker_id, a.split, a.created_at, t.model_version, t.verified,
+_SHOWN = """
+SELECT a.id, a.speaker_id, a.split, a.created_at, t.model_version, t.verified,
        coalesce(nullif(t.text_clean, ''), t.text), t.text, t.words,
        (SELECT m.words FROM transcripts m
          WHERE m.audio_id = a.id AND m.words <> '[]'::jsonb
@@ -32,9 +33,15 @@ JOIN LATERAL (
     SELECT * FROM transcripts t WHERE t.audio_id = a.id AND t.status = 'done'
     ORDER BY t.verified DESC, t.updated_at DESC LIMIT 1
 ) t ON true
-WHERE a.id = %s
-FOR UPDATE OF a
 """
+_SOURCE = _SHOWN + "WHERE a.id = %s FOR UPDATE OF a"
+
+
+def shown_texts(conn: Conn, audio_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The text each recording's index entry would show (what :func:`index_recording` embeds)."""
+    rows = conn.execute(_SHOWN + "WHERE a.id = ANY(%s)", (list(audio_ids),)).fetchall()
+    return {r[0]: str(r[6]) for r in rows if r[6]}
+
 
 _UPSERT = """
 INSERT INTO search_documents (audio_id, model_version, speaker_id, split, verified, recorded_at,
@@ -60,7 +67,7 @@ def index_recording(
     row = conn.execute(_SOURCE, (audio_id,)).fetchone()
     if row is None:
         return None
-    speaker, split, recorded_at, version, verified, text, raw, words, machine_words = row
+    _, speaker, split, recorded_at, version, verified, text, raw, words, machine_words = row
     if not text:
         return None
     shown_words: list[Any] = words or machine_words or []

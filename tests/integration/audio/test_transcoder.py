@@ -132,6 +132,25 @@ def test_our_wav_is_read_directly_and_others_are_decoded(media: Path, tmp_path: 
         load_audio(broken, SETTINGS)
 
 
+def test_uploads_of_our_wav_skip_ffmpeg_under_the_same_limits(media: Path, tmp_path: Path) -> None:
+    from ai2text.audio.wav import write_wav
+
+    native = tmp_path / "native.wav"
+    samples = (0.25 * np.sin(np.arange(8000) / 7)).astype(np.float32)
+    write_wav(native, samples, 16000)
+    no_ffmpeg = AudioSettings(ffmpeg_path=Path("/bin/false"))  # any use of it fails
+    direct = decode_bytes(native.read_bytes(), no_ffmpeg, "clip.wav")
+    assert np.allclose(direct.samples, samples, atol=0.5 / 32768)
+    assert direct.duration_s == pytest.approx(0.5)
+    with pytest.raises(AudioDecodeError, match="over the limits"):
+        decode_bytes(native.read_bytes(), AudioSettings(max_duration_s=0.25), "clip.wav")
+    with pytest.raises(AudioDecodeError):  # anything else still needs the transcoder
+        decode_bytes((media / "phone-8k.wav").read_bytes(), no_ffmpeg, "phone.wav")
+    cut = native.read_bytes()[: 44 + 4000]
+    with pytest.raises(AudioDecodeError, match="truncated"):
+        decode_bytes(cut, SETTINGS, "cut.wav")
+
+
 @pytest.mark.parametrize("name", ["speech.wav", "phone-mulaw.wav", "phone-8k.wav"])
 def test_a_wav_cut_on_a_sample_boundary_is_still_truncated(
     media: Path, tmp_path: Path, name: str

@@ -323,7 +323,8 @@ def test_peering_keeps_one_operator_active_and_bad_specs_fail_for_good(
     active.start()
     standby.start()
     try:
-        cluster.wait("the standby to pause", lambda: "Pausing the watch-stream" in standby.logs(), 60)
+        paused = "Pausing the watch-stream"
+        cluster.wait("the standby to pause", lambda: paused in standby.logs(), 60)
         # the emulator, unlike an API server, does not validate against the CRD schema: the
         # operator's own check makes such a spec a permanent failure, not endless retries
         bad = sample("trainingrun.yaml", precision="int8")
