@@ -149,9 +149,15 @@ class Ingress:
     async def search(self, query: SearchQuery) -> list[dict[str, Any]]:
         from ai2text.search.hybrid import search
 
-        vector = (await self.embed([query.text]))[0] if query.needs_vector else None
+        loop = asyncio.get_running_loop()
+
+        def vector() -> list[float]:  # computed while the lexical side runs in PostgreSQL
+            return asyncio.run_coroutine_threadsafe(self.embed([query.text]), loop).result()[0]
+
         with _tracer.start_as_current_span("search.query"):
-            hits = await asyncio.to_thread(search, self.db, self.vectors, query, vector)
+            hits = await asyncio.to_thread(
+                search, self.db, self.vectors, query, vector if query.needs_vector else None
+            )
         return [hit.to_json() for hit in hits]
 
     async def audio(self, audio_id: str, range_header: str | None) -> AudioSlice:

@@ -14,8 +14,10 @@ meaning alone has no matching words and spans its whole transcript.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -24,15 +26,18 @@ from typing import Any, Literal
 from psycopg import sql
 
 from ai2text.errors import InputError, NotFoundError
-from ai2text.search.index import COLLECTION
+from ai2text.search.index import COLLECTION, pair_lexeme
 from ai2text.store.database import Database
 from ai2text.store.vectors import Range, Scalar, VectorStore
 from ai2text.text.tokens import Span, fold, syllables
 
 Mode = Literal["hybrid", "lexical", "dense"]
+QueryVector = Sequence[float] | Callable[[], Sequence[float]]
+# runs a query's lexical side beside its embedding and dense side (threads wait on PostgreSQL)
+_SIDE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-lexical")
 RRF_K = 60
 LEXICAL_WEIGHT, DENSE_WEIGHT = 1.0, 0.5
-RANK_CAP = 2000
+RANK_CAP = 300
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 500
 SNIPPET_CONTEXT = 60
@@ -148,27 +153,44 @@ def _candidates(query: SearchQuery) -> int:
     return max(50, 3 * query.limit)
 
 
+def _tsquery_literal(lexemes: Sequence[str]) -> str:
+    """An AND of lexemes taken as they are (no parsing): ``'a_b' & 'b_c'``."""
+    quoted = ("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)
+    return " & ".join(dict.fromkeys(quoted))
+
+
 def lexical_ranking(db: Database, query: SearchQuery) -> list[uuid.UUID]:
-    """Documents holding the syllables as a phrase, else all of them, else any of them; ranked by
-    cover density among the first ``RANK_CAP`` matches (a common pair of syllables can match a
-    large share of the corpus, and ranking every match would cost time in proportion)."""
+    """Documents holding the syllables as a phrase (every adjacent pair of them, indexed as one
+    lexeme each), else all of them, else any of them; ranked by cover density among the first
+    ``RANK_CAP`` matches (a common pair of syllables can match a large share of the corpus, and
+    ranking every match would cost time in proportion)."""
     terms = query.terms
     if not terms:
         return []
     where, params = query.filters.where()
     statement = sql.SQL(
         "SELECT m.audio_id FROM (SELECT d.audio_id, d.lexemes FROM search_documents d"
-        " WHERE d.lexemes @@ to_tsquery('simple', %(q)s) AND {} LIMIT %(cap)s) m"
-        " ORDER BY ts_rank_cd(m.lexemes, to_tsquery('simple', %(q)s)) DESC, m.audio_id"
+        " WHERE d.lexemes @@ {q} AND {} LIMIT %(cap)s) m"
+        " ORDER BY ts_rank_cd(m.lexemes, {q}) DESC, m.audio_id"
         " LIMIT %(limit)s"
-    ).format(where)
+    )
+    parsed = sql.SQL("to_tsquery('simple', %(q)s)")
+    literal = sql.SQL("%(q)s::tsquery")
     unique = list(dict.fromkeys(terms))
-    tries = [" <-> ".join(terms)] if len(terms) > 1 else []
-    tries += [" & ".join(unique)] + ([" | ".join(unique)] if len(unique) > 1 else [])
-    with db.connection() as conn:
-        for tsquery in tries:
+    tries: list[tuple[sql.Composable, str]] = []
+    if len(terms) > 1:
+        pairs = [pair_lexeme(a, b) for a, b in itertools.pairwise(terms)]
+        tries.append((literal, _tsquery_literal(pairs)))
+    tries.append((parsed, " & ".join(unique)))
+    if len(unique) > 1:
+        tries.append((parsed, " | ".join(unique)))
+    with db.connection() as conn, conn.transaction():
+        # room for an exact bitmap of a common syllable's matches (a lossy one rechecks pages)
+        conn.execute("SET LOCAL work_mem = '32MB'")
+        for form, tsquery in tries:
             rows = conn.execute(
-                statement, {"q": tsquery, "cap": RANK_CAP, "limit": _candidates(query), **params}
+                statement.format(where, q=form),
+                {"q": tsquery, "cap": RANK_CAP, "limit": _candidates(query), **params},
             ).fetchall()
             if rows:
                 return [r[0] for r in rows]
@@ -206,13 +228,21 @@ def search(
     db: Database,
     vectors: VectorStore,
     query: SearchQuery,
-    vector: Sequence[float] | None = None,
+    vector: QueryVector | None = None,
 ) -> list[SearchHit]:
-    """The best ``query.limit`` documents; ``vector`` is the query's embedding (not lexical)."""
+    """The best ``query.limit`` documents; ``vector`` is the query's embedding (not needed for
+    lexical search), or a function that computes it: the lexical query then runs in PostgreSQL
+    while the embedding is computed and the vector store is asked."""
     if query.needs_vector and vector is None:
         raise InputError("this search mode needs the query's embedding")
-    lexical = lexical_ranking(db, query) if query.mode != "dense" else []
-    dense = dense_ranking(vectors, vector or [], query) if query.mode != "lexical" else []
+    pending = _SIDE.submit(lexical_ranking, db, query) if query.mode != "dense" else None
+    try:
+        dense: list[uuid.UUID] = []
+        if query.mode != "lexical":
+            resolved = vector() if callable(vector) else vector
+            dense = dense_ranking(vectors, resolved or [], query)
+    finally:
+        lexical = pending.result() if pending is not None else []
     scores = fuse([lexical, dense], [LEXICAL_WEIGHT, DENSE_WEIGHT])
     best = sorted(scores, key=lambda k: (-scores[k], str(k)))
     documents = _documents(db, best[: 2 * query.limit], query.filters)

@@ -10,6 +10,7 @@ makes a repeat harmless.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any
 from ai2text.search.embedder import MAX_CHARS, Embed
 from ai2text.store.database import Conn
 from ai2text.store.vectors import VectorPoint, VectorStore
-from ai2text.text.tokens import fold
+from ai2text.text.tokens import fold, syllables
 
 COLLECTION = "transcripts"
 
@@ -47,7 +48,8 @@ _UPSERT = """
 INSERT INTO search_documents (audio_id, model_version, speaker_id, split, verified, recorded_at,
                               text, words, lexemes)
 VALUES (%(audio_id)s, %(version)s, %(speaker)s, %(split)s, %(verified)s, %(recorded_at)s,
-        %(text)s, %(words)s, to_tsvector('simple', %(folded)s))
+        %(text)s, %(words)s,
+        to_tsvector('simple', %(folded)s) || array_to_tsvector(%(pairs)s::text[]))
 ON CONFLICT (audio_id) DO UPDATE SET
     model_version = EXCLUDED.model_version, speaker_id = EXCLUDED.speaker_id,
     split = EXCLUDED.split, verified = EXCLUDED.verified, recorded_at = EXCLUDED.recorded_at,
@@ -58,6 +60,22 @@ ON CONFLICT (audio_id) DO UPDATE SET
 def lexical_text(*texts: str) -> str:
     """What the lexical vector is built from: the folded texts, each syllable once is enough."""
     return " ".join(fold(t) for t in texts if t)
+
+
+def pair_lexeme(first: str, second: str) -> str:
+    """The lexeme of two adjacent folded syllables (``"xin_chao"``)."""
+    return f"{first}_{second}"
+
+
+def syllable_pairs(*texts: str) -> list[str]:
+    """The lexemes of each text's adjacent folded syllables, added to the lexical vector: a
+    phrase query becomes an AND of rare pairs instead of common syllables whose every shared
+    document must be rechecked for positions."""
+    pairs: set[str] = set()
+    for text in texts:
+        folded = [fold(s.text) for s in syllables(text)]
+        pairs.update(pair_lexeme(a, b) for a, b in itertools.pairwise(folded))
+    return sorted(pairs)
 
 
 def index_recording(
@@ -83,6 +101,7 @@ def index_recording(
             "text": text,
             "words": json.dumps(shown_words, ensure_ascii=False),
             "folded": lexical_text(text, raw if raw != text else ""),
+            "pairs": syllable_pairs(text, raw if raw != text else ""),
         },
     )
     payload = {

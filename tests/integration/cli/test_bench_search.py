@@ -39,7 +39,7 @@ def test_bench_search_reports_latency_and_recall_per_backend(settings: Settings)
         p50 = by_key[backend, "hybrid_latency_p50_ms"]
         p95 = by_key[backend, "hybrid_latency_p95_ms"]
         assert 0 < p50["ours"] <= p95["ours"]
-        for field in ("search_only_ms", "query_embedding_ms", "dense_only_search_ms",
+        for field in ("search_without_embedding_ms", "query_embedding_ms", "dense_only_search_ms",
                       "lexical_only_search_ms"):  # fmt: skip
             assert 0 < p50[field] <= p95[field]
         assert p95["peer_value"] == 20.0 and "20 ms" in p95["peer"]

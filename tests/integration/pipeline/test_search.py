@@ -267,3 +267,37 @@ def test_same_file_twice_is_one_record(flow: Flow, speech: list[Path]) -> None:
         ).fetchone()
     assert counts == (4, 4, 4)
     assert json.loads(flow.blobs.get_bytes(transcript_key(flow.ids[1])))["text_clean"]
+
+
+def test_phrases_match_through_syllable_pairs_also_in_rows_indexed_before_them(
+    flow: Flow,
+) -> None:
+    from ai2text.search.index import syllable_pairs
+    from ai2text.store.migrations import load_migrations
+
+    with flow.db.connection() as conn:
+        audio_id, text, before = conn.execute(
+            "SELECT audio_id, text, lexemes::text FROM search_documents ORDER BY audio_id LIMIT 1"
+        ).fetchone()
+        lexemes = {x for (x,) in conn.execute(
+            "SELECT lexeme FROM unnest((SELECT lexemes FROM search_documents"
+            " WHERE audio_id = %s))", (audio_id,)).fetchall()}  # fmt: skip
+        pairs = set(syllable_pairs(text))
+        assert pairs and pairs <= lexemes
+        # a row as 0004 wrote it (no pairs), then migration 0005's backfill
+        conn.execute(
+            "UPDATE search_documents SET lexemes = ts_delete(lexemes, %s::text[])"
+            " WHERE audio_id = %s",
+            (sorted(pairs), audio_id),
+        )
+        (backfill,) = [m for m in load_migrations() if m.version == 5]
+        conn.execute(backfill.sql)
+        after = conn.execute(
+            "SELECT lexemes::text FROM search_documents WHERE audio_id = %s", (audio_id,)
+        ).fetchone()[0]
+    assert after == before
+    words = text.split()
+    phrase = " ".join(words[:3])
+    hits = search(flow.db, flow.vectors, SearchQuery(phrase, mode="lexical"))
+    assert hits and hits[0].audio_id == audio_id
+    assert [m.word for m in hits[0].matches] == words[:3]
