@@ -26,7 +26,7 @@ import kopf
 
 from ai2text.bus.bus import EventBus
 from ai2text.config import Settings
-from ai2text.errors import Ai2TextError
+from ai2text.errors import Ai2TextError, InputError, NotFoundError
 from ai2text.registry.registry import ModelRegistry
 from ai2text.store.blobs import BlobStore
 from ai2text.store.database import Database
@@ -79,8 +79,6 @@ def _now() -> datetime:
 
 def _platform_errors(exc: Exception) -> Exception:
     """Bad input the platform refuses is permanent; anything else (database, storage) is not."""
-    from ai2text.errors import InputError, NotFoundError
-
     if isinstance(exc, InputError | NotFoundError | SpecError):
         return kopf.PermanentError(str(exc))
     return kopf.TemporaryError(f"{type(exc).__name__}: {exc}", delay=10.0)
@@ -462,6 +460,9 @@ class _RunStep:
                     actor=rt.actor, bus=rt.bus,
                 )  # fmt: skip
                 scores, promoted, reason = decision.to_json(), decision.promote, decision.reason
+        except (InputError, NotFoundError) as exc:  # a model or dataset that cannot be scored
+            self.finish("Failed", "EvaluationFailed", f"{type(exc).__name__}: {exc}")
+            return
         except Ai2TextError as exc:
             raise _platform_errors(exc) from exc
         metrics = {

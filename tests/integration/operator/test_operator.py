@@ -313,7 +313,11 @@ def test_killed_operator_leaves_no_duplicates_and_converges(
 
 
 def test_peering_keeps_one_operator_active_and_bad_specs_fail_for_good(
-    cluster: Cluster, settings: Settings, db: Database, tmp_path: Path
+    cluster: Cluster,
+    settings: Settings,
+    db: Database,
+    trained_tiny: TrainedModel,
+    tmp_path: Path,
 ) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -338,6 +342,27 @@ def test_peering_keeps_one_operator_active_and_bad_specs_fail_for_good(
         time.sleep(2)
         handled = [log for log in (active.logs(), standby.logs()) if "bad-precision" in log]
         assert len(handled) == 1 and "bad-precision" in active.logs(), "only the active one acts"
+
+        # a job that reports success but published nothing, or a file that is no model: the run
+        # fails with the reason instead of retrying forever
+        for split, picks in (("test", [0]), ("val", [1]), ("train", [2])):
+            add_recordings(db, settings, trained_tiny, split, picks)
+        cluster.apply(sample("dataset.yaml", refreshSeconds=1))
+        cluster.wait(
+            "the build", lambda: status_of(cluster, "Dataset", "vi-main").get("datasetHash")
+        )
+        registry = ModelRegistry.from_settings(db, settings)
+        registry.blobs.put_bytes("runs/k8s-default-not-a-model/model.nemo", b"not a model")
+        for name, reason in (("no-model", "NoModel"), ("not-a-model", "EvaluationFailed")):
+            run = sample("trainingrun.yaml")
+            run["metadata"]["name"] = name
+            cluster.apply(run)
+            cluster.wait(f"{name}'s RayJob", lambda n=name: cluster.get("RayJob", n))
+            cluster.patch("RayJob", name, {"status": {"jobStatus": "SUCCEEDED"}})
+            cluster.wait(f"{name} failed", lambda n=name: phase(cluster, n) == "Failed")
+            failed = status_of(cluster, "TrainingRun", name)
+            assert [c["reason"] for c in failed["conditions"]] == [reason], failed
+        assert registry.production() is None
     finally:
         standby.stop()
         active.stop()
