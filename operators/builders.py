@@ -60,11 +60,6 @@ def run_name(namespace: str, training_run: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=-]", "-", raw)
 
 
-def published_model_key(run: str) -> str:
-    """Where ``ai2text train --publish`` leaves the final model of a run."""
-    return f"runs/{run}/model.nemo"
-
-
 def owner_reference(body: Mapping[str, Any], *, controller: bool = True) -> dict[str, Any]:
     meta = body["metadata"]
     return {

@@ -28,7 +28,7 @@ from ai2text.bus.bus import EventBus
 from ai2text.config import Settings
 from ai2text.errors import Ai2TextError, InputError, NotFoundError
 from ai2text.registry.registry import ModelRegistry
-from ai2text.store.blobs import BlobStore
+from ai2text.store.blobs import BlobStore, run_key
 from ai2text.store.database import Database
 from operators import builders, reconcile
 from operators.kube import Kube
@@ -40,6 +40,7 @@ from operators.spec import (
     TRAINING_RUNS,
     VERSION,
     SpecError,
+    TrainingRunSpec,
     dataset_spec,
     training_run_spec,
 )
@@ -79,7 +80,7 @@ def _now() -> datetime:
 
 def _platform_errors(exc: Exception) -> Exception:
     """Bad input the platform refuses is permanent; anything else (database, storage) is not."""
-    if isinstance(exc, InputError | NotFoundError | SpecError):
+    if isinstance(exc, InputError | NotFoundError):
         return kopf.PermanentError(str(exc))
     return kopf.TemporaryError(f"{type(exc).__name__}: {exc}", delay=10.0)
 
@@ -120,6 +121,14 @@ def _open_runtime(config: Settings) -> Runtime:
     db = stack.enter_context(open_database(config))
     registry = ModelRegistry.from_settings(db, config)
     return Runtime(config, db, registry, registry.blobs, open_bus(config, db), Kube(), stack)
+
+
+def _delete_under(blobs: BlobStore, prefix: str) -> int:
+    """Remove every blob under ``prefix``; how many there were."""
+    keys = list(blobs.list(prefix))
+    for key in keys:
+        blobs.delete(key)
+    return len(keys)
 
 
 def _cleanup(**_: Any) -> None:
@@ -250,13 +259,11 @@ def dataset_deleted(body: kopf.Body, status: kopf.Status, meta: kopf.Meta, **_: 
             "SELECT DISTINCT dataset_hash FROM model_versions WHERE dataset_hash IS NOT NULL"
         ).fetchall()
     keep.update(str(r[0]) for r in rows)
-    removed = 0
-    for digest in status.get("builtHashes") or []:
-        if digest in keep:
-            continue
-        for key in list(rt.blobs.list(f"datasets/{digest}/")):
-            rt.blobs.delete(key)
-            removed += 1
+    removed = sum(
+        _delete_under(rt.blobs, f"datasets/{digest}/")
+        for digest in status.get("builtHashes") or []
+        if digest not in keep
+    )
     kopf.info(body, reason="Cleaned", message=f"removed {removed} dataset files")
 
 
@@ -332,7 +339,7 @@ class _RunStep:
             self.evaluate(run_spec)
 
     # Pending -> Training | Skipped | Failed
-    def start(self, spec: Any) -> str:
+    def start(self, spec: TrainingRunSpec) -> str:
         namespace = self.meta["namespace"]
         job_name = builders.rayjob_name(self.meta["name"])
         existing = self.rt.kube.get(RAY_GROUP, RAY_VERSION, namespace, "rayjobs", job_name)
@@ -416,13 +423,13 @@ class _RunStep:
         return "Evaluating"
 
     # Evaluating -> Succeeded | Failed
-    def evaluate(self, spec: Any) -> None:
+    def evaluate(self, spec: TrainingRunSpec) -> None:
         from ai2text.data.builder import local_rows
         from ai2text.registry.promotion import run_gate
 
         rt = self.rt
         run = builders.run_name(self.meta["namespace"], self.meta["name"])
-        key = builders.published_model_key(run)
+        key = run_key(run, "model.nemo")  # where ``ai2text train --publish`` puts it
         digest = self.status["datasetHash"]
         if not rt.blobs.exists(key):
             self.finish("Failed", "NoModel", f"the job succeeded but published nothing at {key}")
@@ -534,8 +541,5 @@ def training_run_deleted(body: kopf.Body, meta: kopf.Meta, **_: Any) -> None:
     namespace, name = meta["namespace"], meta["name"]
     rt.kube.delete(RAY_GROUP, RAY_VERSION, namespace, "rayjobs", builders.rayjob_name(name))
     run = builders.run_name(namespace, name)
-    removed = 0
-    for key in list(rt.blobs.list(f"runs/{run}/")):
-        rt.blobs.delete(key)
-        removed += 1
+    removed = _delete_under(rt.blobs, f"runs/{run}/")
     kopf.info(body, reason="Cleaned", message=f"removed {removed} run files of {run}")

@@ -51,25 +51,12 @@ class Kube:
                 return None
             raise self._fail("get", f"{plural}/{name}", exc) from exc
 
-    def list(
-        self, group: str, version: str, namespace: str, plural: str, labels: str | None = None
-    ) -> list[dict[str, Any]]:
+    def list(self, group: str, version: str, namespace: str, plural: str) -> list[dict[str, Any]]:
         try:
-            found: Any = self.api.list_namespaced_custom_object(
-                group, version, namespace, plural, label_selector=labels or ""
-            )
+            found: Any = self.api.list_namespaced_custom_object(group, version, namespace, plural)
         except Exception as exc:
             raise self._fail("list", plural, exc) from exc
         items: list[dict[str, Any]] = found["items"]
-        if labels:  # API servers filter; an emulator may not
-            wanted = dict(part.split("=", 1) for part in labels.split(","))
-            items = [
-                i
-                for i in items
-                if all(
-                    i.get("metadata", {}).get("labels", {}).get(k) == v for k, v in wanted.items()
-                )
-            ]
         return items
 
     def create(

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ai2text.cli.context import open_platform
     from ai2text.data.manifest import ManifestRow, read_manifest
     from ai2text.errors import InputError
-    from ai2text.store.blobs import arrow_locations, run_storage
+    from ai2text.store.blobs import arrow_locations, run_key, run_storage
     from ai2text.store.runs import finish_run, record_epochs, start_run
     from training.train import ShardSource, run_training
 
@@ -153,8 +153,9 @@ def run(args: argparse.Namespace) -> int:
         finish_run(platform.db, run_id, metrics=report.to_json())
         if args.publish:
             blobs = platform.registry.blobs
-            # the report last: its presence says the model before it is complete
-            blobs.put_file(f"runs/{name}/model.nemo", report.checkpoint)
-            blobs.put_bytes(f"runs/{name}/result.json", json.dumps(report.to_json()).encode())
+            # each lands atomically: the operator takes model.nemo once it exists; the report
+            # (the JSON printed below) stays beside it for people to read
+            blobs.put_file(run_key(name, "model.nemo"), report.checkpoint)
+            blobs.put_bytes(run_key(name, "result.json"), json.dumps(report.to_json()).encode())
     print(json.dumps(report.to_json(), ensure_ascii=False))
     return 0

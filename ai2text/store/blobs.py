@@ -59,6 +59,11 @@ def model_key(version: str, name: str) -> str:
     return validate_key(f"models/{version}/{name}")
 
 
+def run_key(run: str, name: str) -> str:
+    """A file of a training run (its checkpoints go to ``runs/<run>/`` through Ray Train)."""
+    return validate_key(f"runs/{run}/{name}")
+
+
 class BlobStore(Protocol):
     """What every backend offers."""
 

@@ -183,11 +183,16 @@ def test_training_reads_the_dataset_shards(
     command[command.index("--workers") + 1] = "1"
     command[command.index("--max-steps") + 1] = "12"
     command[command.index("--run-name") + 1] = "shards"
+    # as the operator's RayJob runs it: cores and GPUs given, the model published to blobs
+    command += ["--cpus-per-worker", "2", "--gpus-per-worker", "0", "--publish"]
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-3000:]
     result = json.loads(finished.stdout)
     assert result["steps"] == 12 and result["usable_utterances"] == 9
     assert result["train_loss_last"] < result["train_loss_first"]
+    assert json.loads(blobs.get_bytes("runs/shards/result.json")) == result
+    published = blobs.local_path("runs/shards/model.nemo")
+    assert published.read_bytes() == Path(result["checkpoint"]).read_bytes()
 
     command.remove("--from-shards")
     command[command.index("--run-name") + 1] = "files"
