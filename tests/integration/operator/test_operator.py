@@ -327,8 +327,11 @@ def test_peering_keeps_one_operator_active_and_bad_specs_fail_for_good(
     active.start()
     standby.start()
     try:
-        paused = "Pausing the watch-stream"
-        cluster.wait("the standby to pause", lambda: paused in standby.logs(), 60)
+        # each resource's watch-stream pauses on its own: a run applied before the
+        # trainingruns stream paused would reach the standby too
+        for plural in ("datasets", "trainingruns"):
+            paused = f"Pausing the watch-stream for {plural}."
+            cluster.wait(f"the standby's {plural}", lambda p=paused: p in standby.logs(), 60)
         # the emulator, unlike an API server, does not validate against the CRD schema: the
         # operator's own check makes such a spec a permanent failure, not endless retries
         bad = sample("trainingrun.yaml", precision="int8")
