@@ -3,6 +3,8 @@ of the bootstrap model and of the default syllable language model."""
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -12,16 +14,27 @@ from ai2text.text.syllable_lm import SyllableLM
 CORPORA = ("train", "heldout")
 
 
-def corpus_sentences(name: str = "train") -> list[str]:
+def _corpus_text(name: str) -> str:
     if name not in CORPORA:
         raise InputError(f"unknown corpus {name!r}; use one of {', '.join(CORPORA)}")
-    text = resources.files("ai2text.text").joinpath("corpus", f"{name}.txt").read_text("utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return resources.files("ai2text.text").joinpath("corpus", f"{name}.txt").read_text("utf-8")
+
+
+def corpus_sentences(name: str = "train") -> list[str]:
+    return [line.strip() for line in _corpus_text(name).splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=len(CORPORA))
+def corpus_digest(name: str = "train") -> str:
+    """A short hash of the corpus text: models derived from it are cached under it, so a cache
+    made from an earlier corpus is never read as this one's."""
+    return hashlib.sha256(_corpus_text(name).encode("utf-8")).hexdigest()[:12]
 
 
 def default_syllable_lm(cache_dir: Path) -> SyllableLM:
-    """A trigram LM of the training corpus, built once and cached in ``cache_dir``."""
-    path = cache_dir / "syllable-lm-train-3.json.gz"
+    """A trigram LM of the training corpus, built once and cached in ``cache_dir`` (per corpus
+    digest)."""
+    path = cache_dir / f"syllable-lm-train-3-{corpus_digest()}.json.gz"
     if path.is_file():
         return SyllableLM.load(path)
     lm = SyllableLM.train(corpus_sentences("train"), order=3)
