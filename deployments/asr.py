@@ -33,9 +33,11 @@ class _VersionedModel(Generic[T]):
     def __init__(self, build: Callable[[AsrModel, str], T], close: Callable[[T], None]) -> None:
         import torch
 
+        from ai2text.allocator import keep_freed_memory
         from ai2text.registry.registry import ModelRegistry
         from ai2text.store.database import open_database
 
+        keep_freed_memory()  # the rest of ai2text.allocator's tuning comes with the environment
         self.settings = load_settings()
         torch.set_num_threads(self.settings.serve.asr_threads or os.cpu_count() or 1)
         self._stack = ExitStack()

@@ -41,8 +41,11 @@ USER root
 RUN mkdir -p /var/lib/ai2text && chown 1000:100 /var/lib/ai2text
 # The ray user of the base image (uid 1000, group users); the chart runs Ray pods as 1000:100.
 USER 1000:100
+# THP_MEM_ALLOC_ENABLE and OMP_WAIT_POLICY: torch on CPU, see ai2text/allocator.py
 ENV AI2TEXT_HOME=/var/lib/ai2text \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    THP_MEM_ALLOC_ENABLE=1 \
+    OMP_WAIT_POLICY=PASSIVE
 # torch first, from the variant's index (pip would otherwise pick whatever torch NeMo resolves
 # to), then the project with its extras under the repository's constraints: asr (NeMo) for the
 # models, train (Ray Train, Ray Data) for the RayJobs, serve (Ray Serve, FastAPI, JWT, metrics,

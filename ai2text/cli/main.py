@@ -65,7 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Command = args.run
+    from ai2text.allocator import tune_process
     from ai2text.errors import Ai2TextError, is_client_error
+
+    tune_process()
 
     try:
         return run(args)

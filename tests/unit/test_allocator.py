@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ai2text.allocator import training_process_env
+from ai2text.allocator import TORCH_CPU_ENV, training_process_env
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
 
@@ -53,10 +53,31 @@ with tempfile.TemporaryFile() as report:
 """
 
 
+TORCH_FAULTS = """
+import resource, sys
+if sys.argv[1] == "tuned":
+    from ai2text.allocator import tune_process
+    tune_process()
+import torch
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    torch.ones(16 << 20).sum()  # 64 MiB, allocated and freed ten times
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+CLI_ENV = """
+import os
+from ai2text.cli.main import main
+assert main(["text", "normalize"]) == 0
+print(int(os.environ["OMP_WAIT_POLICY"] == "PASSIVE" and os.environ["THP_MEM_ALLOC_ENABLE"] == "1"))
+"""
+
+
 def run(code: str, *args: str, env: dict[str, str] | None = None) -> int:
+    untuned = {k: v for k, v in os.environ.items() if k not in TORCH_CPU_ENV}
     result = subprocess.run(
         [sys.executable, "-c", code, *args],
-        env={**os.environ, **(env or {})}, capture_output=True, text=True, check=True,
+        env={**untuned, **(env or {})}, capture_output=True, text=True, check=True, input="",
     )  # fmt: skip
     return int(result.stdout.strip())
 
@@ -69,3 +90,14 @@ def test_tuned_process_serves_large_blocks_from_the_heap() -> None:
 def test_training_env_keeps_threads_in_one_arena() -> None:
     assert run(ARENAS) >= 2
     assert run(ARENAS, env=training_process_env()) == 1
+
+
+def test_tuned_torch_process_does_not_fault_its_tensors_in_again() -> None:
+    default = run(TORCH_FAULTS, "default")
+    assert default >= 10 * (64 << 20) // 4096 // 2  # every 64 MiB tensor faulted in anew
+    assert run(TORCH_FAULTS, "tuned") < default // 10
+
+
+def test_the_cli_sets_the_torch_environment_and_keeps_the_callers() -> None:
+    assert run(CLI_ENV) == 1
+    assert run(CLI_ENV, env={"OMP_WAIT_POLICY": "ACTIVE"}) == 0
