@@ -104,7 +104,7 @@ def bench_pipeline(settings: Settings, files: int) -> list[dict[str, Any]]:
     return [
         {**common, "metric": "files_per_s", "ours": round(files / ours_s, 2),
          "peer_value": round(files / peer_s, 2), "ratio": round(peer_s / ours_s, 3),
-         "ours_s": round(ours_s, 2), "peer_s": round(peer_s, 2)},
+         "ours_s": round(ours_s, 3), "peer_s": round(peer_s, 3)},
         {**common, "metric": "audio_s_per_s", "ours": round(audio_s / ours_s, 1),
          "peer_value": round(audio_s / peer_s, 1), "ratio": round(peer_s / ours_s, 3)},
     ]  # fmt: skip
