@@ -1,9 +1,9 @@
 """More training text than the hand-written corpus holds: valid syllables and template sentences.
 
-Why it exists: the bootstrap ASR model is trained on synthetic speech (espeak-ng) of the team's
-3,578 training sentences, and with so few distinct sentences about 5 % of the syllables in the
-held-out text never occur in training, so the model cannot learn them. This module writes far more
-text, of two kinds:
+Why it exists: the bootstrap ASR model was trained on synthetic speech (espeak-ng) of the team's
+training sentences (3,578 then), and with so few distinct sentences about 5 % of the syllables in
+the held-out text never occurred in training, so the model could not learn them. This module
+writes far more text, of two kinds:
 
 - random sequences of valid syllables (``random_syllable_sequences``), which cover every onset,
   rhyme and tone of written Vietnamese, weighted towards the syllables the corpus uses most;

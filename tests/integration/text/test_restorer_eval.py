@@ -2,7 +2,7 @@
 restored by a model trained on all the other shared text (UD train and dev, the Wikipedia sample)
 plus the package corpus, with any sentence that also occurs in the test set left out.
 
-The trigram LM with the observed-context model reaches 0.850 syllable accuracy here (13,239
+The trigram LM with the observed-context model reaches 0.856 syllable accuracy here (17,437
 training sentences; 0.843 with the first round of the package corpus; the issue's goal was 0.90;
 published n-gram figures of about 0.95 come from corpora a hundred times larger). The test
 prints one JSON line with the figures, accuracy against training-set size included.
@@ -51,5 +51,5 @@ def test_restoring_the_ud_test_set() -> None:
         curve[f"{share:.0%}"] = round(score.accuracy, 4)
     print(json.dumps({"train_sentences": len(train), "syllables": score.syllables, **curve}))
     assert score.syllables > 12_000
-    assert score.accuracy >= 0.845  # measured 0.8496 (goal 0.90)
+    assert score.accuracy >= 0.851  # measured 0.8563 (goal 0.90)
     assert curve["100%"] > curve["10%"] + 0.05

@@ -162,11 +162,11 @@ def test_evaluation_counts_syllables(small: Restorer) -> None:
 
 
 def test_default_restorer_on_unseen_everyday_sentences(default: Restorer) -> None:
-    # measured 0.881 syllable accuracy on the 300 held-out sentences with the 7,726-sentence
+    # measured 0.888 syllable accuracy on the 300 held-out sentences with the 11,924-sentence
     # corpus (the goal is 0.85; 0.831 with the first 3,578 sentences)
     score = evaluate_restorer(default, corpus_sentences("heldout"))
     assert score.syllables == 3966
-    assert score.accuracy >= 0.87
+    assert score.accuracy >= 0.875
 
 
 def test_the_default_restorer_is_cached_per_corpus_digest(tmp_path: Path) -> None:
