@@ -26,15 +26,19 @@ def corpus_sentences(name: str = "train") -> list[str]:
 
 @lru_cache(maxsize=len(CORPORA))
 def corpus_digest(name: str = "train") -> str:
-    """A short hash of the corpus text: models derived from it are cached under it, so a cache
-    made from an earlier corpus is never read as this one's."""
+    """A short hash of the corpus text (see :func:`corpus_cache`)."""
     return hashlib.sha256(_corpus_text(name).encode("utf-8")).hexdigest()[:12]
 
 
+def corpus_cache(cache_dir: Path, model: str) -> Path:
+    """Where a trigram ``model`` of the training corpus is cached: under the corpus digest, so a
+    cache made from an earlier corpus is never read as this one's."""
+    return cache_dir / f"{model}-train-3-{corpus_digest()}.json.gz"
+
+
 def default_syllable_lm(cache_dir: Path) -> SyllableLM:
-    """A trigram LM of the training corpus, built once and cached in ``cache_dir`` (per corpus
-    digest)."""
-    path = cache_dir / f"syllable-lm-train-3-{corpus_digest()}.json.gz"
+    """A trigram LM of the training corpus, built once and cached in ``cache_dir``."""
+    path = corpus_cache(cache_dir, "syllable-lm")
     if path.is_file():
         return SyllableLM.load(path)
     lm = SyllableLM.train(corpus_sentences("train"), order=3)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai2text.errors import InputError
-from ai2text.text.corpus import corpus_digest, corpus_sentences
+from ai2text.text.corpus import corpus_cache, corpus_sentences
 from ai2text.text.restore_context import TOKEN, ContextModel, features, segments
 from ai2text.text.syllable_lm import EOS, SyllableLM
 from ai2text.text.syllables import base_letters, strip_diacritics
@@ -227,7 +227,7 @@ def _like(letter: str, typed: str) -> str:
 def default_restorer(cache_dir: Path) -> Restorer:
     """The restorer of the package corpus (``corpus/train.txt``): a trigram LM and the context
     model, trained in about a second, then cached in ``cache_dir``."""
-    path = cache_dir / f"restorer-train-3-{corpus_digest()}.json.gz"
+    path = corpus_cache(cache_dir, "restorer")
     if path.is_file():
         return Restorer.load(path)
     restorer = Restorer.train(corpus_sentences("train"), order=3)
